@@ -1,0 +1,2 @@
+/** Demo steps added by later features (definitions, runs, data). */
+export const extraSteps: { args: string[]; stdin?: string }[] = [];

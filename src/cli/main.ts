@@ -1,0 +1,103 @@
+import { type FlagSpec, parseFlags } from "./args.ts";
+import { COMMAND_TREE, type CommandNode } from "./commands.ts";
+import { ExitCode, SwampError, toSwampError } from "./errors.ts";
+import { eprintln, printJson, println } from "./output.ts";
+import { didYouMean } from "./suggest.ts";
+import { helpText } from "./help.ts";
+
+const helpFlag: FlagSpec = {
+  name: "help",
+  short: "h",
+  type: "boolean",
+  description: "show help",
+};
+
+interface Resolved {
+  node: CommandNode;
+  path: string[];
+  rest: string[];
+}
+
+/** Walks argv down the command tree as far as it names commands. */
+function resolve(argv: string[]): Resolved {
+  let node = COMMAND_TREE;
+  const path: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const token = argv[i];
+    if (token.startsWith("-")) break;
+    const child = node.children?.find((c) => c.name === token);
+    if (!child) {
+      if (node.load) break; // positional arguments of a runnable node
+      if (!node.children) break;
+      const names = node.children.filter((c) => !c.hidden).map((c) => c.name);
+      throw new SwampError(
+        "unknown_command",
+        `unknown command '${[...path, token].join(" ")}'${
+          didYouMean(token, names)
+        }. Run 'swamp ${path.join(" ")}${path.length ? " " : ""}--help'.`,
+        { command: [...path, token].join(" ") },
+      );
+    }
+    node = child;
+    path.push(token);
+  }
+  return { node, path, rest: argv.slice(i) };
+}
+
+/** Runs the CLI for the given argv and returns the process exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const json = argv.includes("--json");
+  try {
+    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+      argv = ["version"];
+    }
+    const { node, path, rest } = resolve(argv);
+    const args = parseFlags(rest, [...(node.flags ?? []), helpFlag]);
+    if (args.flags.help || !node.load) {
+      if (!node.load && !args.flags.help && path.length > 0) {
+        eprintln(`error: '${path.join(" ")}' needs a command`);
+        println(helpText(path, node));
+        return ExitCode.usage;
+      }
+      println(helpText(path, node));
+      return ExitCode.ok;
+    }
+    const count = args.positionals.length;
+    if (count < (node.minArgs ?? 0) || count > (node.maxArgs ?? Infinity)) {
+      throw new SwampError(
+        "usage",
+        `'swamp ${path.join(" ")}' takes ${
+          node.usage ?? "no arguments"
+        }, got ${count} argument${count === 1 ? "" : "s"}${
+          count > 0 ? ` (${args.positionals.join(" ")})` : ""
+        }`,
+      );
+    }
+    const mod = await node.load();
+    const code = await mod.run({
+      args,
+      json: args.flags.json === true,
+      cwd: Deno.cwd(),
+    });
+    return code ?? ExitCode.ok;
+  } catch (err) {
+    return reportError(err, json);
+  }
+}
+
+/** Prints an error the way the mode asks for and returns its exit code. */
+export function reportError(err: unknown, json: boolean): number {
+  const e = toSwampError(err);
+  if (json) {
+    printJson({
+      error: { code: e.code, message: e.message, ...(e.details ?? {}) },
+    });
+  } else {
+    eprintln(`error: ${e.message}`);
+    if (e.code === "internal" && err instanceof Error && err.stack) {
+      if (Deno.env.get("SWAMP_DEBUG")) eprintln(err.stack);
+    }
+  }
+  return e.exitCode;
+}

@@ -1,0 +1,44 @@
+const encoder = new TextEncoder();
+
+/** Writes text to stdout as is. */
+export function writeOut(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text));
+}
+
+/** Writes text to stderr as is. */
+export function writeErr(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text));
+}
+
+/** Prints one line to stdout. */
+export function println(line = ""): void {
+  writeOut(line + "\n");
+}
+
+/** Prints one line to stderr (progress, warnings, logs). */
+export function eprintln(line = ""): void {
+  writeErr(line + "\n");
+}
+
+/** Prints a value as the single JSON document of a `--json` command. */
+export function printJson(value: unknown): void {
+  writeOut(JSON.stringify(value, null, 2) + "\n");
+}
+
+/** Formats rows as left-aligned columns with a header. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length))
+  );
+  const line = (cells: string[]) =>
+    cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i]))
+      .join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** Human-readable byte size. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}

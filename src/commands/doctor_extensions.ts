@@ -1,0 +1,44 @@
+import type { CommandContext } from "../cli/commands.ts";
+import { printJson, println } from "../cli/output.ts";
+import { findDeno, isCompiledBinary } from "../extensions/deno_exec.ts";
+import { loadCatalog } from "../extensions/loader.ts";
+import { openRepo } from "../repo/repo.ts";
+
+/** `swamp doctor extensions`: loads extensions and reports the loader's work and problems. */
+export async function run(ctx: CommandContext): Promise<number> {
+  const repo = await openRepo(ctx.cwd);
+  const loaded = await loadCatalog(repo, { progress: !ctx.json });
+  const deno = findDeno({
+    configured: repo.config.deno,
+    env: Deno.env.get("SWAMP_DENO"),
+    compiled: isCompiledBinary(),
+    execPath: Deno.execPath(),
+    pathVar: Deno.env.get("PATH"),
+  });
+  const report = {
+    modelsDir: repo.modelsDir,
+    types: loaded.types.length,
+    problems: loaded.problems,
+    loader: loaded.stats,
+    deno: deno ?? null,
+  };
+  if (ctx.json) {
+    printJson(report);
+  } else {
+    const s = loaded.stats;
+    println(`models dir:   ${report.modelsDir}`);
+    println(
+      `deno:         ${deno ? `${deno.path} (${deno.source})` : "not found"}`,
+    );
+    println(
+      `model files:  ${s.discovered} (${s.reused} fresh, ${s.stale.length} stale)`,
+    );
+    println(
+      `bundled now:  ${s.bundled.length} in ${s.bundleProcesses} process(es)`,
+    );
+    println(`usable types: ${loaded.types.length}`);
+    println(`problems:     ${loaded.problems.length}`);
+    for (const p of loaded.problems) println(`  ${p.file}: ${p.message}`);
+  }
+  return loaded.problems.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+import type { CommandContext } from "../cli/commands.ts";
+import { printJson, println } from "../cli/output.ts";
+import { findType, loadCatalog } from "../extensions/loader.ts";
+import { openRepo } from "../repo/repo.ts";
+import { warnProblems } from "./type_search.ts";
+
+/** Renders a JSON Schema's top-level properties as indented lines. */
+export function schemaLines(schema: unknown, indent = "    "): string[] {
+  const s = schema as {
+    properties?: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  const props = Object.entries(s?.properties ?? {});
+  if (props.length === 0) return [`${indent}(none)`];
+  return props.map(([name, p]) => {
+    const type = p.type ?? (p.enum ? `enum ${JSON.stringify(p.enum)}` : "any");
+    const req = s.required?.includes(name) ? "required" : "optional";
+    const def = p.default !== undefined
+      ? `, default ${JSON.stringify(p.default)}`
+      : "";
+    const desc = p.description ? `  ${p.description}` : "";
+    return `${indent}${name}: ${type} (${req}${def})${desc}`;
+  });
+}
+
+/** `swamp model type describe <type>`: one type's methods, arguments and outputs. */
+export async function run(ctx: CommandContext): Promise<void> {
+  const repo = await openRepo(ctx.cwd);
+  const loaded = await loadCatalog(repo, { progress: true });
+  const entry = await findType(loaded, ctx.args.positionals[0]);
+  const info = entry.info!;
+  if (ctx.json) {
+    printJson({ ...info, file: entry.file });
+    return;
+  }
+  if (!ctx.json) {
+    warnProblems(loaded.problems.filter((p) => p.file === entry.file));
+  }
+  const lines = [
+    `${info.type} ${info.version}`,
+    ...(info.description ? [info.description] : []),
+    `file: ${entry.file}`,
+    "",
+    "global arguments:",
+    ...schemaLines(info.globalArguments),
+    "",
+    "methods:",
+  ];
+  for (const [name, m] of Object.entries(info.methods)) {
+    lines.push(`  ${name}${m.description ? ` - ${m.description}` : ""}`);
+    lines.push(...schemaLines(m.arguments));
+  }
+  const resources = Object.entries(info.resources);
+  if (resources.length) {
+    lines.push("", "resources:");
+    for (const [name, r] of resources) {
+      lines.push(`  ${name}${r.description ? ` - ${r.description}` : ""}`);
+    }
+  }
+  const files = Object.entries(info.files);
+  if (files.length) {
+    lines.push("", "files:");
+    for (const [name, f] of files) {
+      lines.push(
+        `  ${name} (${f.contentType})${
+          f.description ? ` - ${f.description}` : ""
+        }`,
+      );
+    }
+  }
+  println(lines.join("\n"));
+}

@@ -1,0 +1,430 @@
+import { join, relative, resolve } from "../util/path.ts";
+import { toFileUrl } from "../util/file_url.ts";
+import { SwampError } from "../cli/errors.ts";
+import { eprintln } from "../cli/output.ts";
+import type { Repo } from "../repo/repo.ts";
+import { SWAMP_VERSION } from "../version.ts";
+import {
+  type Catalog,
+  CATALOG_FORMAT,
+  type CatalogEntry,
+  readCatalog,
+  type TypeInfo,
+  writeCatalog,
+} from "./catalog.ts";
+import { discoverModelFiles } from "./discover.ts";
+import {
+  type Fingerprint,
+  fingerprintEntries,
+  sha256Hex,
+  treeHash,
+} from "./fingerprint.ts";
+import type { ModelType } from "../models/model_type.ts";
+
+/** Counters and timings of one catalog load, for `doctor`, `--timings` and tests. */
+export interface LoaderStats {
+  discovered: number;
+  reused: number;
+  /** Model files whose fingerprint changed (relative paths). */
+  stale: string[];
+  /** Model files bundled in this load (relative paths). */
+  bundled: string[];
+  bundleProcesses: number;
+  /** Bundles imported into this process. */
+  imported: number;
+  catalogWritten: boolean;
+  timings: Record<string, number>;
+}
+
+/** A problem with one model file: which file, and why. */
+export interface LoadProblem {
+  file: string;
+  message: string;
+}
+
+/** The usable view of the catalog after a load. */
+export interface LoadedCatalog {
+  /** Usable types, sorted by type name. */
+  types: CatalogEntry[];
+  problems: LoadProblem[];
+  stats: LoaderStats;
+}
+
+/** Options for a catalog load. */
+export interface LoadOptions {
+  /** Print progress lines to stderr while bundling. */
+  progress?: boolean;
+}
+
+const stats = (): LoaderStats => ({
+  discovered: 0,
+  reused: 0,
+  stale: [],
+  bundled: [],
+  bundleProcesses: 0,
+  imported: 0,
+  catalogWritten: false,
+  timings: {},
+});
+
+/** Process-wide counter of bundles imported (reported by `doctor` and run reports). */
+export const importCounter = { count: 0 };
+
+/**
+ * Brings the catalog up to date and returns it. Fresh entries (unchanged
+ * fingerprint) are reused as they are; only stale model files are bundled,
+ * all in one `deno bundle` process, and only those bundles are imported.
+ */
+export async function loadCatalog(
+  repo: Repo,
+  options: LoadOptions = {},
+): Promise<LoadedCatalog> {
+  const st = stats();
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    st.timings[name] = Math.round((now - t) * 100) / 100;
+    t = now;
+  };
+  const [previous, salt] = await Promise.all([
+    readCatalog(repo.catalogFile),
+    fingerprintSalt(repo),
+  ]);
+  const files = discoverModelFiles(repo.modelsDir);
+  st.discovered = files.length;
+  lap("discover");
+  const builtinFingerprint = `builtin-${SWAMP_VERSION}`;
+  // Fast path: one digest over every file the catalog covers. Unchanged
+  // content (not mtimes) means every entry is fresh as it is.
+  if (previous && previous.builtins === builtinFingerprint) {
+    const known = previous.entries.filter((e) =>
+      !e.file.startsWith("builtin:")
+    );
+    const sameSet = known.length === files.length &&
+      known.every((e, i) => resolve(repo.root, e.file) === files[i]);
+    if (sameSet) {
+      const tree = await treeHash(repo.root, coveredFiles(repo, known), salt);
+      if (tree === previous.tree) {
+        st.reused = known.length;
+        lap("fingerprint");
+        return { ...usableView(previous.entries), stats: st };
+      }
+    }
+  }
+  const prints = await fingerprintEntries(files, salt, repo.root);
+  lap("fingerprint");
+
+  const byFile = new Map(previous?.entries.map((e) => [e.file, e]) ?? []);
+  const entries: CatalogEntry[] = [];
+  const stale: string[] = [];
+  const builtinsFresh = previous?.builtins === builtinFingerprint;
+  if (builtinsFresh) {
+    entries.push(
+      ...previous!.entries.filter((e) => e.file.startsWith("builtin:")),
+    );
+  }
+  for (const abs of files) {
+    const rel = relative(repo.root, abs);
+    const fp = prints.get(abs)!;
+    const prev = byFile.get(rel);
+    if (prev && prev.fingerprint === fp.fingerprint) {
+      entries.push(prev);
+      st.reused++;
+    } else {
+      stale.push(abs);
+    }
+  }
+  st.stale = stale.map((f) => relative(repo.root, f));
+  const fileSetChanged = !previous ||
+    previous.entries.filter((e) => !e.file.startsWith("builtin:")).length !==
+      st.reused;
+
+  if (stale.length > 0) {
+    entries.push(...await buildEntries(repo, stale, prints, st, options));
+  }
+  if (!builtinsFresh) {
+    entries.push(...await builtinEntries(builtinFingerprint));
+  }
+  const tree = await treeHash(
+    repo.root,
+    coveredFiles(repo, entries.filter((e) => !e.file.startsWith("builtin:"))),
+    salt,
+  );
+  if (
+    stale.length > 0 || fileSetChanged || !builtinsFresh ||
+    tree !== previous?.tree
+  ) {
+    entries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const catalog: Catalog = {
+      format: CATALOG_FORMAT,
+      swampVersion: SWAMP_VERSION,
+      builtins: builtinFingerprint,
+      tree,
+      entries,
+    };
+    await Deno.mkdir(repo.swampDir, { recursive: true });
+    await writeCatalog(repo.catalogFile, catalog);
+    st.catalogWritten = true;
+    await collectUnusedBundles(repo, entries);
+  }
+  lap("catalog");
+  return { ...usableView(entries), stats: st };
+}
+
+/** Absolute paths of every model file and local dependency the entries cover. */
+function coveredFiles(repo: Repo, entries: CatalogEntry[]): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    out.push(resolve(repo.root, e.file));
+    for (const d of e.deps) out.push(resolve(repo.root, d));
+  }
+  return out;
+}
+
+/** Splits entries into usable types and problems (errors, duplicate type names). */
+function usableView(entries: CatalogEntry[]): Omit<LoadedCatalog, "stats"> {
+  const problems: LoadProblem[] = [];
+  const byType = new Map<string, CatalogEntry[]>();
+  for (const e of entries) {
+    if (e.error || !e.info) {
+      problems.push({
+        file: e.file,
+        message: e.error ?? "no type information",
+      });
+      continue;
+    }
+    const list = byType.get(e.info.type) ?? [];
+    list.push(e);
+    byType.set(e.info.type, list);
+  }
+  const types: CatalogEntry[] = [];
+  for (const [type, list] of byType) {
+    if (list.length === 1) {
+      types.push(list[0]);
+      continue;
+    }
+    const files = list.map((e) => e.file);
+    for (const e of list) {
+      problems.push({
+        file: e.file,
+        message: `duplicate type name '${type}': defined in ${
+          files.join(" and ")
+        }; rename one of them`,
+      });
+    }
+  }
+  types.sort((a, b) => a.info!.type.localeCompare(b.info!.type));
+  problems.sort((a, b) => a.file.localeCompare(b.file));
+  return { types, problems };
+}
+
+async function fingerprintSalt(repo: Repo): Promise<string> {
+  let configHash = "none";
+  try {
+    configHash = await sha256Hex(
+      await Deno.readFile(join(repo.root, "deno.json")),
+    );
+  } catch {
+    // no repo deno.json
+  }
+  return `swamp ${SWAMP_VERSION}\ndeno ${Deno.version.deno}\nconfig ${configHash}`;
+}
+
+async function buildEntries(
+  repo: Repo,
+  stale: string[],
+  prints: Map<string, Fingerprint>,
+  st: LoaderStats,
+  options: LoadOptions,
+): Promise<CatalogEntry[]> {
+  const { requireDeno } = await import("./deno_exec.ts");
+  const { bundleBatch } = await import("./bundler.ts");
+  const deno = requireDeno(repo.config.deno, "bundling model types");
+  const t0 = performance.now();
+  if (options.progress) {
+    eprintln(
+      `swamp: bundling ${stale.length} model type file${
+        stale.length === 1 ? "" : "s"
+      }…`,
+    );
+  }
+  const key = (await sha256Hex(
+    stale.map((f) => prints.get(f)!.fingerprint).sort().join("\n"),
+  )).slice(0, 16);
+  const tmpDir = join(repo.bundlesDir, `.tmp-${crypto.randomUUID()}`);
+  const finalDir = join(repo.bundlesDir, key);
+  let configFile: string | undefined = join(repo.root, "deno.json");
+  try {
+    await Deno.stat(configFile);
+  } catch {
+    configFile = undefined;
+  }
+  const outcome = await bundleBatch({
+    deno: deno.path,
+    root: repo.root,
+    entries: stale,
+    filesOf: new Map(stale.map((f) => [f, prints.get(f)!.files])),
+    outDir: tmpDir,
+    configFile,
+  });
+  st.bundleProcesses = outcome.processes;
+  st.bundled = [...outcome.outputs.keys()].map((f) => relative(repo.root, f));
+  st.timings.bundle = Math.round(performance.now() - t0);
+  // Move the finished batch to its content-addressed place.
+  let dir = tmpDir;
+  if (outcome.outputs.size > 0) {
+    try {
+      await Deno.rename(tmpDir, finalDir);
+      dir = finalDir;
+    } catch {
+      // Another process produced the same batch: use theirs, drop ours.
+      await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+      dir = finalDir;
+    }
+  }
+  const t1 = performance.now();
+  const { installHostZod } = await import("./zod_bridge.ts");
+  const { checkModelExport, describeModelType } = await import(
+    "./model_shape.ts"
+  );
+  installHostZod();
+  const result: CatalogEntry[] = [];
+  for (const abs of stale) {
+    const fp = prints.get(abs)!;
+    const entry: CatalogEntry = {
+      file: relative(repo.root, abs),
+      fingerprint: fp.fingerprint,
+      deps: fp.files.slice(1).map((f) => relative(repo.root, f)),
+    };
+    result.push(entry);
+    const failure = outcome.failures.get(abs);
+    if (failure !== undefined) {
+      entry.error = `failed to bundle: ${failure}`;
+      continue;
+    }
+    const out = outcome.outputs.get(abs)!;
+    const bundle = relative(repo.bundlesDir, join(dir, relative(tmpDir, out)));
+    try {
+      const mod = await import(toFileUrl(join(repo.bundlesDir, bundle)));
+      st.imported++;
+      importCounter.count++;
+      const checked = checkModelExport(mod);
+      if ("error" in checked) {
+        entry.error = checked.error;
+      } else {
+        entry.bundle = bundle;
+        entry.info = describeModelType(checked.model);
+      }
+    } catch (err) {
+      entry.error = `failed to load: ${(err as Error).message ?? String(err)}`;
+    }
+  }
+  st.timings.import = Math.round(performance.now() - t1);
+  return result;
+}
+
+async function builtinEntries(fingerprint: string): Promise<CatalogEntry[]> {
+  const { builtinModelTypes } = await import("../models/builtin/registry.ts");
+  const { describeModelType } = await import("./model_shape.ts");
+  return (await builtinModelTypes()).map((m) => ({
+    file: `builtin:${m.type}`,
+    fingerprint,
+    deps: [],
+    info: describeModelType(m),
+  }));
+}
+
+/** Removes bundle directories no catalog entry uses (after a grace period). */
+async function collectUnusedBundles(
+  repo: Repo,
+  entries: CatalogEntry[],
+): Promise<void> {
+  const used = new Set(
+    entries.filter((e) => e.bundle).map((e) => e.bundle!.split(/[\\/]/)[0]),
+  );
+  const graceMs = 10 * 60 * 1000;
+  try {
+    for await (const e of Deno.readDir(repo.bundlesDir)) {
+      if (!e.isDirectory || used.has(e.name) || e.name === "self-contained") {
+        continue;
+      }
+      const path = join(repo.bundlesDir, e.name);
+      const info = await Deno.stat(path);
+      if (Date.now() - (info.mtime?.getTime() ?? 0) > graceMs) {
+        await Deno.remove(path, { recursive: true }).catch(() => {});
+      }
+    }
+  } catch {
+    // no bundles dir yet
+  }
+}
+
+/** Finds a usable type by name, or fails with a suggestion. */
+export async function findType(
+  loaded: LoadedCatalog,
+  type: string,
+): Promise<CatalogEntry> {
+  const hit = loaded.types.find((e) => e.info!.type === type);
+  if (hit) return hit;
+  const broken = loaded.problems.find((p) => p.message.includes(`'${type}'`));
+  if (broken) {
+    throw new SwampError(
+      "extension_error",
+      `model type '${type}' cannot be used: ${broken.file}: ${broken.message}`,
+      { type, file: broken.file },
+    );
+  }
+  const { didYouMean } = await import("../cli/suggest.ts");
+  throw new SwampError(
+    "not_found",
+    `unknown model type '${type}'${
+      didYouMean(type, loaded.types.map((e) => e.info!.type))
+    }. Run 'swamp model type search' to list types.`,
+    { type },
+  );
+}
+
+/** Memo of imported model types in this process, by bundle path. */
+const imported = new Map<string, Promise<ModelType>>();
+
+/** Imports the model type behind a catalog entry (built-ins come from swamp itself). */
+export function importModelType(
+  repo: Repo,
+  entry: CatalogEntry,
+): Promise<ModelType> {
+  const key = entry.bundle
+    ? resolve(repo.bundlesDir, entry.bundle)
+    : entry.file;
+  let p = imported.get(key);
+  if (!p) {
+    p = doImport(repo, entry);
+    imported.set(key, p);
+    p.catch(() => imported.delete(key));
+  }
+  return p;
+}
+
+async function doImport(repo: Repo, entry: CatalogEntry): Promise<ModelType> {
+  if (entry.file.startsWith("builtin:")) {
+    const { builtinModelTypes } = await import("../models/builtin/registry.ts");
+    const found = (await builtinModelTypes()).find((m) =>
+      `builtin:${m.type}` === entry.file
+    );
+    if (!found) throw new SwampError("not_found", `no built-in ${entry.file}`);
+    return found;
+  }
+  const { installHostZod } = await import("./zod_bridge.ts");
+  installHostZod();
+  const mod = await import(toFileUrl(join(repo.bundlesDir, entry.bundle!)));
+  importCounter.count++;
+  const { checkModelExport } = await import("./model_shape.ts");
+  const checked = checkModelExport(mod);
+  if ("error" in checked) {
+    throw new SwampError("extension_error", `${entry.file}: ${checked.error}`, {
+      file: entry.file,
+    });
+  }
+  return checked.model;
+}
+
+export type { TypeInfo };

@@ -1,0 +1,6 @@
+import type { ModelType } from "../model_type.ts";
+
+/** Built-in model types, shipped inside swamp and listed like any other type. */
+export async function builtinModelTypes(): Promise<ModelType[]> {
+  return [];
+}

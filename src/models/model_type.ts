@@ -1,0 +1,55 @@
+import type { z } from "zod";
+import type { MethodContext } from "./context.ts";
+
+/** A resource output: structured JSON validated by its schema. */
+export interface ResourceSpec {
+  description?: string;
+  schema: z.ZodType;
+  lifetime?: string | number;
+  /** Keep only the newest N versions of each instance. */
+  garbageCollection?: number;
+}
+
+/** A file output: text or binary content. */
+export interface FileSpec {
+  description?: string;
+  contentType?: string;
+  lifetime?: string | number;
+  garbageCollection?: number;
+}
+
+/** What a method returns: handles of the data it wrote, or nothing. */
+export interface MethodResult {
+  dataHandles?: DataHandle[];
+}
+
+/** A reference to one written data version. */
+export interface DataHandle {
+  name: string;
+  version: number;
+  kind: "resource" | "file";
+  spec: string;
+  size: number;
+}
+
+/** One named method of a model type. */
+export interface MethodSpec {
+  description?: string;
+  arguments?: z.ZodType;
+  // deno-lint-ignore no-explicit-any
+  execute: (
+    args: any,
+    context: MethodContext,
+  ) => Promise<MethodResult | void> | MethodResult | void;
+}
+
+/** A model type as a model file exports it (`export const model = {...}`). */
+export interface ModelType {
+  type: string;
+  version: string;
+  description?: string;
+  globalArguments?: z.ZodType;
+  resources?: Record<string, ResourceSpec>;
+  files?: Record<string, FileSpec>;
+  methods: Record<string, MethodSpec>;
+}

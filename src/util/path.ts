@@ -1,0 +1,75 @@
+/**
+ * POSIX path helpers. swamp avoids node:path on its start-up path because
+ * loading Node compatibility costs several milliseconds per process
+ * (see design/perf.md); these cover what swamp needs.
+ */
+
+/** Path separator. */
+export const sep = "/";
+
+/** Normalises `.` and `..` segments and duplicate slashes. */
+export function normalize(path: string): string {
+  const absolute = path.startsWith("/");
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!absolute) out.push("..");
+      continue;
+    }
+    out.push(part);
+  }
+  const joined = out.join("/");
+  return absolute ? "/" + joined : joined || ".";
+}
+
+/** True for absolute paths. */
+export function isAbsolute(path: string): boolean {
+  return path.startsWith("/");
+}
+
+/** Joins path segments and normalises the result. */
+export function join(...parts: string[]): string {
+  return normalize(parts.filter((p) => p !== "").join("/"));
+}
+
+/** Resolves segments to an absolute path against the working directory. */
+export function resolve(...parts: string[]): string {
+  let path = "";
+  for (let i = parts.length - 1; i >= 0 && !isAbsolute(path); i--) {
+    path = path ? `${parts[i]}/${path}` : parts[i];
+  }
+  if (!isAbsolute(path)) path = `${Deno.cwd()}/${path}`;
+  return normalize(path);
+}
+
+/** The directory part of a path. */
+export function dirname(path: string): string {
+  const p = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const i = p.lastIndexOf("/");
+  if (i === -1) return ".";
+  if (i === 0) return "/";
+  return p.slice(0, i);
+}
+
+/** The last segment of a path. */
+export function basename(path: string): string {
+  const p = path.replace(/\/+$/, "");
+  return p.slice(p.lastIndexOf("/") + 1);
+}
+
+/** The path from `from` to `to` (both resolved first). */
+export function relative(from: string, to: string): string {
+  const a = resolve(from).split("/").filter(Boolean);
+  const b = resolve(to).split("/").filter(Boolean);
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return [...a.slice(i).map(() => ".."), ...b.slice(i)].join("/");
+}
+
+/** True when `child` is `parent` or inside it. */
+export function isInside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}

@@ -1,0 +1,108 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The swamp checkout these tests belong to. */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** Fixture extensions. */
+export const FIXTURES = join(PROJECT_ROOT, "tests", "fixtures");
+
+/** The outcome of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  // deno-lint-ignore no-explicit-any
+  json(): any;
+}
+
+/** Options for running the CLI. */
+export interface CliOptions {
+  cwd: string;
+  stdin?: string;
+  env?: Record<string, string>;
+}
+
+/** Runs the real swamp CLI (from source) as a subprocess. */
+export async function swamp(
+  args: string[],
+  options: CliOptions,
+): Promise<CliResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      join(PROJECT_ROOT, "deno.json"),
+      join(PROJECT_ROOT, "main.ts"),
+      ...args,
+    ],
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(options.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  return {
+    code: out.code,
+    stdout,
+    stderr,
+    json() {
+      try {
+        return JSON.parse(stdout);
+      } catch {
+        throw new Error(
+          `stdout is not JSON (exit ${out.code}):\n${stdout}\nstderr:\n${stderr}`,
+        );
+      }
+    },
+  };
+}
+
+/** Copies fixture files (paths relative to tests/fixtures) into a repo's models dir. */
+export async function addFixtures(
+  repo: string,
+  files: Record<string, string>,
+): Promise<void> {
+  for (const [to, from] of Object.entries(files)) {
+    const dest = join(repo, "extensions", "models", to);
+    await Deno.mkdir(dirname(dest), { recursive: true });
+    await Deno.copyFile(join(FIXTURES, from), dest);
+  }
+}
+
+/** A temporary, initialised swamp repository with the given fixtures. */
+export async function makeRepo(
+  files: Record<string, string> = {},
+): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "swamp-test-" });
+  const init = await swamp(["init", "--json"], { cwd: dir });
+  if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
+  await addFixtures(dir, files);
+  return dir;
+}
+
+/** The fixture set of good models used by several tests. */
+export const GOOD_MODELS: Record<string, string> = {
+  "greeter.ts": "models/greeter.ts",
+  "farewell.ts": "models/farewell.ts",
+  "durations.ts": "models/durations.ts",
+  "nested/solo.ts": "models/solo.ts",
+  "_lib/text.ts": "models/_lib/text.ts",
+};
+
+/** Asserts a condition with the CLI output attached to the failure. */
+export function expectCode(result: CliResult, code: number): void {
+  if (result.code !== code) {
+    throw new Error(
+      `expected exit ${code}, got ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+    );
+  }
+}
