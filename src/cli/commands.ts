@@ -55,6 +55,19 @@ const initNode = (name: string, hidden = false): CommandNode => ({
   load: () => import("../commands/init.ts"),
 });
 
+const str = (
+  name: string,
+  description: string,
+  valueName = "value",
+  multiple = false,
+): FlagSpec => ({
+  name,
+  type: "string",
+  description,
+  valueName,
+  multiple,
+});
+
 /** The whole command tree. Only data: command modules load on demand. */
 export const COMMAND_TREE: CommandNode = {
   name: "swamp",
@@ -93,6 +106,142 @@ export const COMMAND_TREE: CommandNode = {
               load: () => import("../commands/type_describe.ts"),
             },
           ],
+        },
+        {
+          name: "create",
+          summary: "create a definition of a model type",
+          usage: "<type> <name>",
+          minArgs: 2,
+          maxArgs: 2,
+          flags: [
+            str(
+              "global-arg",
+              "a global argument, coerced to the schema's type",
+              "key=value",
+              true,
+            ),
+            str("tag", "a tag", "key=value", true),
+            json,
+          ],
+          load: () => import("../commands/model_create.ts"),
+        },
+        {
+          name: "get",
+          summary: "show a definition",
+          usage: "<name|id>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [json],
+          load: () => import("../commands/model_get.ts"),
+        },
+        {
+          name: "search",
+          summary: "list definitions, optionally filtered by a query",
+          usage: "[query]",
+          maxArgs: 1,
+          flags: [json],
+          load: () => import("../commands/model_search.ts"),
+        },
+        {
+          name: "delete",
+          summary: "delete a definition (its data stays unless --purge-data)",
+          usage: "<name|id>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [
+            {
+              name: "purge-data",
+              type: "boolean",
+              description: "also delete the definition's data",
+            },
+            json,
+          ],
+          load: () => import("../commands/model_delete.ts"),
+        },
+        {
+          name: "validate",
+          summary: "check definitions against their current model types",
+          usage: "[name|id]",
+          maxArgs: 1,
+          flags: [json],
+          load: () => import("../commands/model_validate.ts"),
+        },
+        {
+          name: "method",
+          summary: "run model methods",
+          children: [
+            {
+              name: "run",
+              summary: "run a method of a definition and store its data",
+              usage: "<name|id> <method>",
+              minArgs: 2,
+              maxArgs: 2,
+              description:
+                "Inputs: definition defaults, then a JSON object on stdin (--stdin), then --input flags.\nEach input goes to the method's arguments or the type's global arguments by name.",
+              flags: [
+                str(
+                  "input",
+                  "an input, routed to method or global arguments",
+                  "key=value",
+                  true,
+                ),
+                {
+                  name: "stdin",
+                  type: "boolean",
+                  description: "read a JSON object of inputs from stdin",
+                },
+                str("driver", "where the method runs: in-process", "name"),
+                str(
+                  "timeout",
+                  "abort the run after this long (500ms, 2s, 5m)",
+                  "duration",
+                ),
+                json,
+                timings,
+              ],
+              load: () => import("../commands/method_run.ts"),
+            },
+          ],
+        },
+      ],
+    },
+    {
+      name: "data",
+      summary: "versioned data written by method runs",
+      children: [
+        {
+          name: "list",
+          summary: "list data instances (newest version of each)",
+          usage: "[model]",
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("../commands/data_cmds.ts").then((m) => ({ run: m.list })),
+        },
+        {
+          name: "get",
+          summary: "print a data instance's content",
+          usage: "<model> <instance>",
+          minArgs: 2,
+          maxArgs: 2,
+          flags: [
+            str("version", "a specific version (default: newest)", "n"),
+            json,
+          ],
+          load: () =>
+            import("../commands/data_cmds.ts").then((m) => ({ run: m.get })),
+        },
+        {
+          name: "versions",
+          summary: "list every version of a data instance",
+          usage: "<model> <instance>",
+          minArgs: 2,
+          maxArgs: 2,
+          flags: [json],
+          load: () =>
+            import("../commands/data_cmds.ts").then((m) => ({
+              run: m.versions,
+            })),
         },
       ],
     },

@@ -2,5 +2,6 @@ import type { ModelType } from "../model_type.ts";
 
 /** Built-in model types, shipped inside swamp and listed like any other type. */
 export async function builtinModelTypes(): Promise<ModelType[]> {
-  return [];
+  const { commandShell } = await import("./command_shell.ts");
+  return [commandShell];
 }

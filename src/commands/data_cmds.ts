@@ -1,0 +1,143 @@
+import type { CommandContext } from "../cli/commands.ts";
+import { SwampError } from "../cli/errors.ts";
+import {
+  formatBytes,
+  printJson,
+  println,
+  table,
+  writeOut,
+} from "../cli/output.ts";
+import {
+  CONTENT_FILE,
+  type DataMeta,
+  listInstances,
+  listVersions,
+  modelDataDir,
+  readMeta,
+} from "../data/datastore.ts";
+import { checkInstanceName } from "../data/names.ts";
+import {
+  findDefinition,
+  listDefinitionFiles,
+  readDefinition,
+} from "../models/definitions.ts";
+import { openRepo, type Repo } from "../repo/repo.ts";
+import { join } from "../util/path.ts";
+
+async function modelsFor(repo: Repo, target?: string) {
+  if (target) return [(await findDefinition(repo, target)).definition];
+  const out = [];
+  for (const f of listDefinitionFiles(repo)) {
+    try {
+      out.push((await readDefinition(repo, f)).definition);
+    } catch {
+      // reported by model validate; data list shows what it can
+    }
+  }
+  return out;
+}
+
+/** `swamp data list [model]`: newest version of each data instance. */
+export async function list(ctx: CommandContext): Promise<void> {
+  const repo = await openRepo(ctx.cwd);
+  const rows: (DataMeta & { versions: number })[] = [];
+  for (const d of await modelsFor(repo, ctx.args.positionals[0])) {
+    const dir = modelDataDir(repo.dataDir, d.type, d.id);
+    for (const instance of listInstances(dir)) {
+      const versions = listVersions(join(dir, instance));
+      const meta = readMeta(join(dir, instance), versions[versions.length - 1]);
+      if (meta) rows.push({ ...meta, versions: versions.length });
+    }
+  }
+  if (ctx.json) {
+    printJson({ data: rows });
+    return;
+  }
+  if (rows.length === 0) {
+    println("no data yet");
+    return;
+  }
+  println(table(
+    ["MODEL", "NAME", "KIND", "LATEST", "VERSIONS", "SIZE", "CREATED"],
+    rows.map((
+      r,
+    ) => [
+      r.definition,
+      r.name,
+      r.kind,
+      `v${r.version}`,
+      String(r.versions),
+      formatBytes(r.size),
+      r.createdAt,
+    ]),
+  ));
+}
+
+async function instanceDir(ctx: CommandContext) {
+  const repo = await openRepo(ctx.cwd);
+  const [target, instance] = ctx.args.positionals;
+  checkInstanceName(instance);
+  const { definition: d } = await findDefinition(repo, target);
+  const dir = join(modelDataDir(repo.dataDir, d.type, d.id), instance);
+  const versions = listVersions(dir);
+  if (versions.length === 0) {
+    throw new SwampError(
+      "not_found",
+      `no data '${instance}' for model '${d.name}'`,
+      { instance },
+    );
+  }
+  return { dir, versions, model: d.name, instance };
+}
+
+/** `swamp data get <model> <instance> [--version n]`: prints content (or metadata and content). */
+export async function get(ctx: CommandContext): Promise<void> {
+  const { dir, versions, model, instance } = await instanceDir(ctx);
+  const raw = ctx.args.flags.version as string | undefined;
+  const version = raw === undefined
+    ? versions[versions.length - 1]
+    : Number(raw);
+  if (!versions.includes(version)) {
+    throw new SwampError(
+      "not_found",
+      `${model}/${instance} has no version ${raw} (versions: ${
+        versions.join(", ")
+      })`,
+      { version: raw },
+    );
+  }
+  const meta = readMeta(dir, version)!;
+  const bytes = await Deno.readFile(join(dir, String(version), CONTENT_FILE));
+  if (ctx.json) {
+    const text = new TextDecoder().decode(bytes);
+    const content = meta.kind === "resource" ? JSON.parse(text) : text;
+    printJson({ metadata: meta, content });
+  } else {
+    writeOut(new TextDecoder().decode(bytes));
+    if (bytes.length && bytes[bytes.length - 1] !== 10) writeOut("\n");
+  }
+}
+
+/** `swamp data versions <model> <instance>`: every stored version with its metadata. */
+export async function versions(ctx: CommandContext): Promise<void> {
+  const { dir, versions } = await instanceDir(ctx);
+  const metas = versions.map((v) => readMeta(dir, v)).filter((
+    m,
+  ): m is DataMeta => !!m);
+  if (ctx.json) {
+    printJson({ versions: metas });
+    return;
+  }
+  println(table(
+    ["VERSION", "SIZE", "SHA256", "RUN", "CREATED"],
+    metas.map((
+      m,
+    ) => [
+      `v${m.version}`,
+      formatBytes(m.size),
+      m.sha256.slice(0, 12),
+      m.runId,
+      m.createdAt,
+    ]),
+  ));
+}

@@ -1,0 +1,94 @@
+import { splitKeyValue } from "../cli/args.ts";
+import type { CommandContext } from "../cli/commands.ts";
+import { SwampError } from "../cli/errors.ts";
+import { printJson, println } from "../cli/output.ts";
+import { writeFileAtomic } from "../data/atomic.ts";
+import { checkDefinitionName } from "../data/names.ts";
+import {
+  findType,
+  importModelType,
+  loadCatalog,
+} from "../extensions/loader.ts";
+import {
+  type Definition,
+  definitionPath,
+  definitionYaml,
+  listDefinitionFiles,
+} from "../models/definitions.ts";
+import { coerceValue, describeIssues } from "../models/inputs.ts";
+import { openRepo } from "../repo/repo.ts";
+import { relative } from "../util/path.ts";
+
+/** `swamp model create <type> <name>`: writes a new definition after validating its global arguments. */
+export async function run(ctx: CommandContext): Promise<void> {
+  const [type, name] = ctx.args.positionals;
+  checkDefinitionName(name);
+  const repo = await openRepo(ctx.cwd);
+  const loaded = await loadCatalog(repo, { progress: true });
+  const entry = await findType(loaded, type);
+  const info = entry.info!;
+  const existing = listDefinitionFiles(repo).find((f) =>
+    f.endsWith(`/${name}.yaml`)
+  );
+  if (existing) {
+    throw new SwampError(
+      "already_exists",
+      `a definition named '${name}' already exists: ${
+        relative(repo.root, existing)
+      }`,
+      { name, file: relative(repo.root, existing) },
+    );
+  }
+  const props =
+    (info.globalArguments as { properties?: Record<string, unknown> })
+      .properties ?? {};
+  const globals: Record<string, unknown> = {};
+  for (
+    const raw of (ctx.args.flags["global-arg"] as string[] | undefined) ?? []
+  ) {
+    const [k, v] = splitKeyValue(raw, "--global-arg");
+    if (!(k in props)) {
+      const { didYouMean } = await import("../cli/suggest.ts");
+      throw new SwampError(
+        "validation",
+        `unknown global argument '${k}' for ${type}${
+          didYouMean(k, Object.keys(props))
+        }; known: ${Object.keys(props).join(", ") || "(none)"}`,
+        { field: k },
+      );
+    }
+    globals[k] = coerceValue(v, props[k] as never);
+  }
+  const tags: Record<string, string> = {};
+  for (const raw of (ctx.args.flags.tag as string[] | undefined) ?? []) {
+    const [k, v] = splitKeyValue(raw, "--tag");
+    tags[k] = v;
+  }
+  const model = await importModelType(repo, entry);
+  if (model.globalArguments) {
+    const checked = model.globalArguments.safeParse(globals);
+    if (!checked.success) {
+      throw new SwampError(
+        "validation",
+        `invalid global arguments for ${type}: ${
+          describeIssues(checked.error.issues, globals, "global argument")
+        }`,
+        { issues: checked.error.issues },
+      );
+    }
+  }
+  const def: Definition = {
+    id: crypto.randomUUID(),
+    name,
+    type,
+    typeVersion: info.version,
+    tags,
+    globalArguments: globals,
+    methods: {},
+  };
+  const file = definitionPath(repo, type, name);
+  await writeFileAtomic(file, await definitionYaml(def));
+  const rel = relative(repo.root, file);
+  if (ctx.json) printJson({ id: def.id, name, type, file: rel });
+  else println(`created ${name} (${type}) id ${def.id}\n  ${rel}`);
+}

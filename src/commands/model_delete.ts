@@ -1,0 +1,33 @@
+import type { CommandContext } from "../cli/commands.ts";
+import { printJson, println } from "../cli/output.ts";
+import { modelDataDir } from "../data/datastore.ts";
+import { withDefinitionLock } from "../data/lock.ts";
+import { findDefinition } from "../models/definitions.ts";
+import { openRepo } from "../repo/repo.ts";
+import { relative } from "../util/path.ts";
+
+/** `swamp model delete <name|id>`: removes a definition (and its data with --purge-data). */
+export async function run(ctx: CommandContext): Promise<void> {
+  const repo = await openRepo(ctx.cwd);
+  const { definition: d, file } = await findDefinition(
+    repo,
+    ctx.args.positionals[0],
+  );
+  const purge = ctx.args.flags["purge-data"] === true;
+  await withDefinitionLock(repo.locksDir, d.id, async () => {
+    await Deno.remove(file);
+    if (purge) {
+      await Deno.remove(modelDataDir(repo.dataDir, d.type, d.id), {
+        recursive: true,
+      }).catch(() => {});
+    }
+  });
+  const rel = relative(repo.root, file);
+  if (ctx.json) {
+    printJson({ deleted: d.name, id: d.id, file: rel, dataPurged: purge });
+  } else {println(
+      `deleted ${d.name} (${rel})${
+        purge ? " and its data" : "; its data is kept (--purge-data removes it)"
+      }`,
+    );}
+}

@@ -1,0 +1,110 @@
+import type { CommandContext } from "../cli/commands.ts";
+import { printJson, println } from "../cli/output.ts";
+import { importModelType, loadCatalog } from "../extensions/loader.ts";
+import {
+  findDefinition,
+  listDefinitionFiles,
+  readDefinition,
+  type StoredDefinition,
+} from "../models/definitions.ts";
+import { describeIssues } from "../models/inputs.ts";
+import { openRepo } from "../repo/repo.ts";
+import { relative } from "../util/path.ts";
+
+interface Finding {
+  model: string;
+  file: string;
+  valid: boolean;
+  errors: string[];
+  notes: string[];
+}
+
+/** `swamp model validate [name|id]`: checks definitions against their current types. */
+export async function run(ctx: CommandContext): Promise<number> {
+  const repo = await openRepo(ctx.cwd);
+  const loaded = await loadCatalog(repo, { progress: true });
+  const targets: (StoredDefinition | { file: string; error: string })[] = [];
+  if (ctx.args.positionals[0]) {
+    targets.push(await findDefinition(repo, ctx.args.positionals[0]));
+  } else {
+    for (const file of listDefinitionFiles(repo)) {
+      try {
+        targets.push(await readDefinition(repo, file));
+      } catch (err) {
+        targets.push({ file, error: (err as Error).message });
+      }
+    }
+  }
+  const findings: Finding[] = [];
+  for (const t of targets) {
+    const file = relative(repo.root, t.file);
+    if ("error" in t) {
+      findings.push({
+        model: file,
+        file,
+        valid: false,
+        errors: [t.error],
+        notes: [],
+      });
+      continue;
+    }
+    const d = t.definition;
+    const f: Finding = {
+      model: d.name,
+      file,
+      valid: true,
+      errors: [],
+      notes: [],
+    };
+    findings.push(f);
+    const entry = loaded.types.find((e) => e.info!.type === d.type);
+    if (!entry) {
+      f.errors.push(
+        `type '${d.type}' does not exist (or its model file is broken)`,
+      );
+      continue;
+    }
+    if (entry.info!.version !== d.typeVersion) {
+      f.notes.push(
+        `type version drift: definition has ${d.typeVersion}, type is now ${
+          entry.info!.version
+        }`,
+      );
+    }
+    const model = await importModelType(repo, entry);
+    const g = model.globalArguments?.safeParse(d.globalArguments);
+    if (g && !g.success) {
+      f.errors.push(
+        describeIssues(g.error.issues, d.globalArguments, "global argument"),
+      );
+    }
+    for (const [m, spec] of Object.entries(d.methods ?? {})) {
+      const method = model.methods[m];
+      if (!method) {
+        f.errors.push(`methods.${m}: the type has no method '${m}'`);
+        continue;
+      }
+      const r = method.arguments?.safeParse(spec?.arguments ?? {});
+      if (r && !r.success) {
+        f.errors.push(
+          `methods.${m}: ${
+            describeIssues(r.error.issues, spec?.arguments, "argument")
+          }`,
+        );
+      }
+    }
+  }
+  for (const f of findings) f.valid = f.errors.length === 0;
+  const ok = findings.every((f) => f.valid);
+  if (ctx.json) {
+    printJson({ valid: ok, models: findings });
+  } else {
+    for (const f of findings) {
+      println(`${f.valid ? "ok     " : "INVALID"} ${f.model} (${f.file})`);
+      for (const e of f.errors) println(`  error: ${e}`);
+      for (const n of f.notes) println(`  note:  ${n}`);
+    }
+    if (findings.length === 0) println("no definitions to validate");
+  }
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,32 @@
+import type { CatalogEntry } from "../extensions/catalog.ts";
+import type { RunWrites } from "../data/datastore.ts";
+import type { Repo } from "../repo/repo.ts";
+import type { DefinitionInfo } from "../models/context.ts";
+import type { LogLine } from "../models/context_impl.ts";
+import type { MethodResult, ModelType } from "../models/model_type.ts";
+
+/** Everything a driver needs to execute one validated method call. */
+export interface DriverJob {
+  repo: Repo;
+  entry: CatalogEntry;
+  model: ModelType;
+  modelId: string;
+  methodName: string;
+  runId: string;
+  args: unknown;
+  globalArgs: unknown;
+  definition: DefinitionInfo;
+  driverConfig: Record<string, unknown>;
+  writes: RunWrites;
+  signal: AbortSignal;
+  onLog: (line: LogLine) => void;
+  /** Phase timings and counters the driver adds to (e.g. bundle builds). */
+  phases: Record<string, number>;
+  counters: Record<string, number>;
+}
+
+/** Where a method's code runs. Every driver hands back the same result shape. */
+export interface Driver {
+  readonly name: string;
+  execute(job: DriverJob): Promise<MethodResult | void>;
+}

@@ -1,0 +1,23 @@
+import { createMethodContext } from "../models/context_impl.ts";
+import type { MethodResult } from "../models/model_type.ts";
+import type { Driver, DriverJob } from "./driver.ts";
+
+/** Runs the method inside this process with the cached externalised bundle. */
+export class InProcessDriver implements Driver {
+  readonly name = "in-process";
+
+  async execute(job: DriverJob): Promise<MethodResult | void> {
+    const context = createMethodContext({
+      model: job.model,
+      modelId: job.modelId,
+      methodName: job.methodName,
+      runId: job.runId,
+      globalArgs: job.globalArgs,
+      definition: job.definition,
+      writes: job.writes,
+      signal: job.signal,
+      onLog: job.onLog,
+    });
+    return await job.model.methods[job.methodName].execute(job.args, context);
+  }
+}

@@ -1,0 +1,323 @@
+import { SwampError, toSwampError } from "../cli/errors.ts";
+import { modelDataDir, RunWrites, sweepStaging } from "../data/datastore.ts";
+import { withDefinitionLock } from "../data/lock.ts";
+import {
+  findType,
+  importModelType,
+  loadCatalog,
+} from "../extensions/loader.ts";
+import type { LogLine } from "../models/context_impl.ts";
+import {
+  findDefinition,
+  type StoredDefinition,
+} from "../models/definitions.ts";
+import type { DataHandle } from "../models/model_type.ts";
+import type { Repo } from "../repo/repo.ts";
+import {
+  type RunReport,
+  type RunStatus,
+  writeLogs,
+  writeReport,
+} from "../telemetry/run_report.ts";
+import { newRunId } from "./run_id.ts";
+import { resolveDriver } from "./drivers.ts";
+
+/** A request to run one method of one definition. */
+export interface RunRequest {
+  repo: Repo;
+  /** Definition name or id. */
+  target: string;
+  method: string;
+  /** `--input k=v` pairs, in order. */
+  flagInputs: [string, string][];
+  /** A JSON object read from stdin. */
+  stdinInputs?: Record<string, unknown>;
+  /** `--driver` from the command line. */
+  driver?: string;
+  timeoutMs?: number;
+  onLog: (line: LogLine) => void;
+  /** Cancels the run from outside (Ctrl-C, `model cancel`). */
+  signal?: AbortSignal;
+  /** Recorded in the report when the run came through the daemon. */
+  via?: string;
+}
+
+/** What the caller gets back: the report plus the exit code the CLI should use. */
+export interface RunOutcome {
+  report: RunReport;
+  exitCode: number;
+}
+
+const REDACTED = "[redacted]";
+
+function sensitiveKeys(schema: unknown): Set<string> {
+  const props =
+    (schema as { properties?: Record<string, { sensitive?: boolean }> })
+      ?.properties ?? {};
+  return new Set(
+    Object.entries(props).filter(([, p]) => p?.sensitive === true).map(([k]) =>
+      k
+    ),
+  );
+}
+
+function redact(
+  values: Record<string, unknown>,
+  keys: Set<string>,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, keys.has(k) ? REDACTED : v]),
+  );
+}
+
+/**
+ * Runs a method: validates inputs, executes with the chosen driver under the
+ * definition's lock, commits or discards the run's data, and writes a report.
+ * Invalid input throws a SwampError before anything is written.
+ */
+export async function runMethod(req: RunRequest): Promise<RunOutcome> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const phases: Record<string, number> = {};
+  const counters = { bundlesImported: 0, bundlesBuilt: 0, cacheHits: 0 };
+  const mark = (name: string, since: number) => {
+    phases[name] = Math.round((performance.now() - since) * 100) / 100;
+    return performance.now();
+  };
+
+  let t = performance.now();
+  const loaded = await loadCatalog(req.repo, { progress: true });
+  const stored = await findDefinition(req.repo, req.target);
+  const def = stored.definition;
+  const entry = await findType(loaded, def.type);
+  const info = entry.info!;
+  if (!info.methods[req.method]) {
+    const { didYouMean } = await import("../cli/suggest.ts");
+    throw new SwampError(
+      "not_found",
+      `unknown method '${req.method}' for ${def.name} (${def.type})${
+        didYouMean(req.method, Object.keys(info.methods))
+      }; methods: ${Object.keys(info.methods).join(", ")}`,
+      { method: req.method },
+    );
+  }
+  const wasBundledNow = loaded.stats.bundled.includes(entry.file);
+  counters.bundlesBuilt += wasBundledNow ? 1 : 0;
+  t = mark("loadCatalog", t);
+
+  const importsBefore =
+    (await import("../extensions/loader.ts")).importCounter.count;
+  const model = await importModelType(req.repo, entry);
+  counters.bundlesImported +=
+    (await import("../extensions/loader.ts")).importCounter.count -
+    importsBefore;
+  if (!entry.file.startsWith("builtin:") && !wasBundledNow) {
+    counters.cacheHits++;
+  }
+  t = mark("importBundle", t);
+
+  // Inputs: definition defaults < stdin < --input flags.
+  const { routeInputs, describeIssues } = await import("../models/inputs.ts");
+  const given = [
+    ...Object.entries(req.stdinInputs ?? {}).map(([key, value]) => ({
+      key,
+      value,
+      fromFlag: false,
+    })),
+    ...req.flagInputs.map(([key, value]) => ({
+      key,
+      value: value as unknown,
+      fromFlag: true,
+    })),
+  ];
+  const routed = await routeInputs(info, req.method, given);
+  const argsIn = {
+    ...(def.methods?.[req.method]?.arguments ?? {}),
+    ...routed.args,
+  };
+  const globalsIn = { ...def.globalArguments, ...routed.globals };
+  const method = model.methods[req.method];
+  const argCheck = method.arguments
+    ? method.arguments.safeParse(argsIn)
+    : { success: true as const, data: argsIn };
+  if (!argCheck.success) {
+    throw new SwampError(
+      "validation",
+      `invalid input for ${def.name}.${req.method}: ${
+        describeIssues(argCheck.error.issues, argsIn, "argument")
+      }`,
+      { issues: argCheck.error.issues },
+    );
+  }
+  const globalCheck = model.globalArguments
+    ? model.globalArguments.safeParse(globalsIn)
+    : { success: true as const, data: globalsIn };
+  if (!globalCheck.success) {
+    throw new SwampError(
+      "validation",
+      `invalid input for ${def.name}.${req.method}: ${
+        describeIssues(globalCheck.error.issues, globalsIn, "global argument")
+      }`,
+      { issues: globalCheck.error.issues },
+    );
+  }
+  const { driver, config: driverConfig } = await resolveDriver(
+    req.repo,
+    def,
+    req.driver,
+  );
+  t = mark("validate", t);
+
+  const secretKeysArgs = sensitiveKeys(info.methods[req.method].arguments);
+  const secretKeysGlobals = sensitiveKeys(info.globalArguments);
+  const secrets = [
+    ...[...secretKeysArgs].map((k) => argsIn[k]),
+    ...[...secretKeysGlobals].map((k) =>
+      (globalsIn as Record<string, unknown>)[k]
+    ),
+  ].filter((v): v is string => typeof v === "string" && v.length > 0);
+  const scrub = (s: string) =>
+    secrets.reduce((acc, sec) => acc.split(sec).join(REDACTED), s);
+
+  const runId = newRunId();
+  const logs: LogLine[] = [];
+  const onLog = (line: LogLine) => {
+    const clean = secrets.length
+      ? { ...line, message: scrub(line.message) }
+      : line;
+    logs.push(clean);
+    req.onLog(clean);
+  };
+  const modelDir = modelDataDir(req.repo.dataDir, def.type, def.id);
+  let status: RunStatus = "succeeded";
+  let error: { code: string; message: string } | undefined;
+  let data: DataHandle[] = [];
+  let exitCode = 0;
+
+  await withDefinitionLock(req.repo.locksDir, def.id, async () => {
+    sweepStaging(modelDir);
+    const writes = new RunWrites(modelDir, {
+      runId,
+      modelType: def.type,
+      modelTypeVersion: info.version,
+      modelId: def.id,
+      definition: def.name,
+    });
+    const controller = new AbortController();
+    const onOuterAbort = () =>
+      controller.abort(new SwampError("cancelled", "the run was cancelled"));
+    req.signal?.addEventListener("abort", onOuterAbort);
+    const timer = req.timeoutMs !== undefined
+      ? setTimeout(
+        () =>
+          controller.abort(
+            new SwampError(
+              "timeout",
+              `timed out after ${req.timeoutMs} ms (--timeout)`,
+            ),
+          ),
+        req.timeoutMs,
+      )
+      : undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      if (controller.signal.aborted) reject(controller.signal.reason);
+      controller.signal.addEventListener(
+        "abort",
+        () => reject(controller.signal.reason),
+        { once: true },
+      );
+    });
+    const t0 = performance.now();
+    try {
+      const execution = driver.execute({
+        repo: req.repo,
+        entry,
+        model,
+        modelId: def.id,
+        methodName: req.method,
+        runId,
+        args: argCheck.data,
+        globalArgs: globalCheck.data,
+        definition: {
+          id: def.id,
+          name: def.name,
+          version: def.typeVersion,
+          tags: def.tags,
+        },
+        driverConfig,
+        writes,
+        signal: controller.signal,
+        onLog,
+        phases,
+        counters,
+      });
+      execution.catch(() => {}); // a late rejection after a timeout is not unhandled
+      await Promise.race([execution, aborted]);
+      phases.execute = Math.round((performance.now() - t0) * 100) / 100;
+      const t1 = performance.now();
+      await writes.commit();
+      data = writes.handles;
+      phases.persist = Math.round((performance.now() - t1) * 100) / 100;
+    } catch (err) {
+      phases.execute ??= Math.round((performance.now() - t0) * 100) / 100;
+      await writes.discard();
+      const e = toSwampError(err);
+      status = e.code === "timeout"
+        ? "timeout"
+        : e.code === "cancelled"
+        ? "cancelled"
+        : "failed";
+      const where = entry.file;
+      const message = e.code === "internal" || e.code === "method_failed"
+        ? `method '${req.method}' of ${def.type} failed: ${
+          scrub(e.message)
+        } (model file: ${where})`
+        : scrub(e.message);
+      error = {
+        code: e.code === "internal" ? "method_failed" : e.code,
+        message,
+      };
+      exitCode = e.exitCode === 2 ? 1 : e.exitCode;
+      if (
+        e.details?.exitCode !== undefined &&
+        typeof e.details.exitCode === "number"
+      ) {
+        exitCode = e.details.exitCode || 1;
+      }
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener("abort", onOuterAbort);
+    }
+  });
+
+  phases.total = Math.round((performance.now() - started) * 100) / 100;
+  const report: RunReport = {
+    runId,
+    model: def.name,
+    modelId: def.id,
+    type: def.type,
+    typeVersion: info.version,
+    method: req.method,
+    driver: driver.name,
+    inputs: {
+      arguments: redact(argsIn, secretKeysArgs),
+      globalArguments: redact(
+        globalsIn as Record<string, unknown>,
+        secretKeysGlobals,
+      ),
+    },
+    status,
+    ...(error ? { error } : {}),
+    data,
+    startedAt,
+    durationMs: phases.total,
+    phases,
+    counters,
+    ...(req.via ? { via: req.via } : {}),
+  };
+  await writeReport(req.repo.runsDir, report);
+  await writeLogs(req.repo.runsDir, runId, logs);
+  return { report, exitCode };
+}
+
+export type { StoredDefinition };

@@ -1,0 +1,70 @@
+import { writeFileAtomic } from "../data/atomic.ts";
+import type { LogLine } from "../models/context_impl.ts";
+import type { DataHandle } from "../models/model_type.ts";
+import { join } from "../util/path.ts";
+
+/** The outcome of a run. */
+export type RunStatus = "succeeded" | "failed" | "timeout" | "cancelled";
+
+/** Everything recorded about one method run (`.swamp/runs/<run-id>.json`). */
+export interface RunReport {
+  runId: string;
+  model: string;
+  modelId: string;
+  type: string;
+  typeVersion: string;
+  method: string;
+  driver: string;
+  /** Inputs as given, with sensitive fields redacted. */
+  inputs: {
+    arguments: Record<string, unknown>;
+    globalArguments: Record<string, unknown>;
+  };
+  status: RunStatus;
+  error?: { code: string; message: string };
+  data: DataHandle[];
+  startedAt: string;
+  durationMs: number;
+  /** Phase timings in milliseconds. */
+  phases: Record<string, number>;
+  counters: {
+    bundlesImported: number;
+    bundlesBuilt: number;
+    cacheHits: number;
+  };
+  /** Set when the run went through `swamp serve`. */
+  via?: string;
+}
+
+/** File of a run's report. */
+export function reportPath(runsDir: string, runId: string): string {
+  return join(runsDir, `${runId}.json`);
+}
+
+/** File of a run's log lines (NDJSON). */
+export function logPath(runsDir: string, runId: string): string {
+  return join(runsDir, `${runId}.log.ndjson`);
+}
+
+/** Writes a report atomically. */
+export async function writeReport(
+  runsDir: string,
+  report: RunReport,
+): Promise<void> {
+  await writeFileAtomic(
+    reportPath(runsDir, report.runId),
+    JSON.stringify(report, null, 2),
+  );
+}
+
+/** Writes a run's log lines atomically. */
+export async function writeLogs(
+  runsDir: string,
+  runId: string,
+  lines: LogLine[],
+): Promise<void> {
+  await writeFileAtomic(
+    logPath(runsDir, runId),
+    lines.map((l) => JSON.stringify(l)).join("\n") + (lines.length ? "\n" : ""),
+  );
+}
