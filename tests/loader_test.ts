@@ -24,7 +24,7 @@ Deno.test("type search lists good models, reports broken ones, and reuses the ca
   const out = cold.json();
   assert.deepEqual(
     out.types.map((t: { type: string }) => t.type),
-    ["@test/durations", "@test/farewell", "@test/greeter", "@test/solo"],
+    ["@test/durations", "@test/farewell", "@test/greeter", "@test/solo", "command/shell"],
   );
   assert.equal(
     out.types.find((t: { type: string }) => t.type === "@test/solo").file,
@@ -65,7 +65,7 @@ Deno.test("type search lists good models, reports broken ones, and reuses the ca
   assert.equal(w.loader.bundleProcesses, 0);
   assert.equal(w.loader.imported, 0);
   assert.equal(w.loader.catalogWritten, false);
-  assert.equal(w.types.length, 4);
+  assert.equal(w.types.length, 5);
   assert.equal(w.problems.length, 4);
 
   // Text mode: a table on stdout, the problems as warnings on stderr.
@@ -165,12 +165,13 @@ Deno.test("a model added later is bundled on its own; a deleted one disappears",
   const added =
     (await swamp(["model", "type", "search", "--json"], { cwd: repo })).json();
   assert.deepEqual(added.loader.bundled, ["extensions/models/solo.ts"]);
-  assert.equal(added.types.length, 2);
+  assert.equal(added.types.length, 3);
   await Deno.remove(join(repo, "extensions", "models", "solo.ts"));
   const removed =
     (await swamp(["model", "type", "search", "--json"], { cwd: repo })).json();
   assert.equal(removed.loader.bundleProcesses, 0);
   assert.deepEqual(removed.types.map((t: { type: string }) => t.type), [
     "@test/greeter",
+    "command/shell",
   ]);
 });

@@ -36,8 +36,8 @@ export interface DataHandle {
 export interface MethodSpec {
   description?: string;
   arguments?: z.ZodType;
-  // deno-lint-ignore no-explicit-any
   execute: (
+    // deno-lint-ignore no-explicit-any
     args: any,
     context: MethodContext,
   ) => Promise<MethodResult | void> | MethodResult | void;
