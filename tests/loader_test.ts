@@ -24,7 +24,13 @@ Deno.test("type search lists good models, reports broken ones, and reuses the ca
   const out = cold.json();
   assert.deepEqual(
     out.types.map((t: { type: string }) => t.type),
-    ["@test/durations", "@test/farewell", "@test/greeter", "@test/solo", "command/shell"],
+    [
+      "@test/durations",
+      "@test/farewell",
+      "@test/greeter",
+      "@test/solo",
+      "command/shell",
+    ],
   );
   assert.equal(
     out.types.find((t: { type: string }) => t.type === "@test/solo").file,

@@ -246,6 +246,44 @@ export const COMMAND_TREE: CommandNode = {
       ],
     },
     {
+      name: "run",
+      summary: "reports of past method runs",
+      children: [
+        {
+          name: "list",
+          summary: "recent runs, newest first",
+          maxArgs: 0,
+          flags: [
+            str("model", "only runs of this definition (name or id)", "name"),
+            str("limit", "at most this many runs (default 20)", "n"),
+            json,
+          ],
+          load: () =>
+            import("../commands/run_cmds.ts").then((m) => ({ run: m.list })),
+        },
+        {
+          name: "get",
+          summary: "a run's full report with its phase timings",
+          usage: "<run-id>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("../commands/run_cmds.ts").then((m) => ({ run: m.get })),
+        },
+        {
+          name: "logs",
+          summary: "the log lines a run produced",
+          usage: "<run-id>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("../commands/run_cmds.ts").then((m) => ({ run: m.logs })),
+        },
+      ],
+    },
+    {
       name: "doctor",
       summary: "inspect swamp's own state",
       children: [

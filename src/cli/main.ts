@@ -4,6 +4,7 @@ import { ExitCode, SwampError, toSwampError } from "./errors.ts";
 import { eprintln, printJson, println } from "./output.ts";
 import { didYouMean } from "./suggest.ts";
 import { helpText } from "./help.ts";
+import { tracingEnabled, withSpan } from "../telemetry/tracing.ts";
 
 const helpFlag: FlagSpec = {
   name: "help",
@@ -75,12 +76,19 @@ export async function runCli(argv: string[]): Promise<number> {
       );
     }
     const mod = await node.load();
-    const code = await mod.run({
-      args,
-      json: args.flags.json === true,
-      cwd: Deno.cwd(),
-    });
-    return code ?? ExitCode.ok;
+    const run = () =>
+      mod.run({ args, json: args.flags.json === true, cwd: Deno.cwd() });
+    if (!tracingEnabled()) return (await run()) ?? ExitCode.ok;
+    const code = await withSpan(
+      `swamp ${path.join(" ")}`,
+      () => ({ "swamp.command": path.join(" ") }),
+      async (span) => {
+        const c = (await run()) ?? ExitCode.ok;
+        span.setAttributes({ "swamp.exit_code": c });
+        return c;
+      },
+    );
+    return code;
   } catch (err) {
     return reportError(err, json);
   }

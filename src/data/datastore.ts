@@ -4,6 +4,7 @@ import type { DataHandle } from "../models/model_type.ts";
 import { join } from "../util/path.ts";
 import { syncDir, writeFileAtomic } from "./atomic.ts";
 import { checkInstanceName } from "./names.ts";
+import { withSpan } from "../telemetry/tracing.ts";
 
 /** Metadata stored beside each data version's content. */
 export interface DataMeta {
@@ -234,8 +235,15 @@ export class RunWrites {
         await Deno.remove(s.dir, { recursive: true }).catch(() => {});
         continue;
       }
-      await syncDir(s.dir);
-      await Deno.rename(s.dir, join(instanceDir, String(s.version)));
+      await withSpan("swamp.data.write", () => ({
+        "swamp.data.name": s.instance,
+        "swamp.data.version": s.version,
+        "swamp.model.id": this.who.modelId,
+        "swamp.run.id": this.who.runId,
+      }), async () => {
+        await syncDir(s.dir);
+        await Deno.rename(s.dir, join(instanceDir, String(s.version)));
+      });
       touched.set(s.instance, s.gc);
     }
     for (const [instance, gc] of touched) {

@@ -20,6 +20,7 @@ import {
   writeReport,
 } from "../telemetry/run_report.ts";
 import { newRunId } from "./run_id.ts";
+import { withSpan } from "../telemetry/tracing.ts";
 import { resolveDriver } from "./drivers.ts";
 
 /** A request to run one method of one definition. */
@@ -75,7 +76,31 @@ function redact(
  * definition's lock, commits or discards the run's data, and writes a report.
  * Invalid input throws a SwampError before anything is written.
  */
-export async function runMethod(req: RunRequest): Promise<RunOutcome> {
+export function runMethod(req: RunRequest): Promise<RunOutcome> {
+  return withSpan("swamp.method.run", () => ({
+    "swamp.model": req.target,
+    "swamp.method": req.method,
+  }), async (span) => {
+    try {
+      const outcome = await runMethodUntraced(req);
+      const r = outcome.report;
+      span.setAttributes({
+        "swamp.model.type": r.type,
+        "swamp.method": r.method,
+        "swamp.driver": r.driver,
+        "swamp.run.id": r.runId,
+        "swamp.run.status": r.status,
+      });
+      if (r.status !== "succeeded") span.fail(r.error?.message ?? r.status);
+      return outcome;
+    } catch (err) {
+      span.setAttributes({ "swamp.run.status": "rejected" });
+      throw err;
+    }
+  });
+}
+
+async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const phases: Record<string, number> = {};

@@ -20,6 +20,7 @@ import {
   treeHash,
 } from "./fingerprint.ts";
 import type { ModelType } from "../models/model_type.ts";
+import { withSpan } from "../telemetry/tracing.ts";
 
 /** Counters and timings of one catalog load, for `doctor`, `--timings` and tests. */
 export interface LoaderStats {
@@ -75,9 +76,28 @@ export const importCounter = { count: 0 };
  * fingerprint) are reused as they are; only stale model files are bundled,
  * all in one `deno bundle` process, and only those bundles are imported.
  */
-export async function loadCatalog(
+export function loadCatalog(
   repo: Repo,
   options: LoadOptions = {},
+): Promise<LoadedCatalog> {
+  return withSpan(
+    "swamp.extensions.load",
+    () => ({ "swamp.repo": repo.root }),
+    async (span) => {
+      const loaded = await loadCatalogUntraced(repo, options);
+      span.setAttributes({
+        "swamp.extensions.discovered": loaded.stats.discovered,
+        "swamp.extensions.stale": loaded.stats.stale.length,
+        "swamp.extensions.problems": loaded.problems.length,
+      });
+      return loaded;
+    },
+  );
+}
+
+async function loadCatalogUntraced(
+  repo: Repo,
+  options: LoadOptions,
 ): Promise<LoadedCatalog> {
   const st = stats();
   let t = performance.now();
@@ -259,14 +279,26 @@ async function buildEntries(
   } catch {
     configFile = undefined;
   }
-  const outcome = await bundleBatch({
-    deno: deno.path,
-    root: repo.root,
-    entries: stale,
-    filesOf: new Map(stale.map((f) => [f, prints.get(f)!.files])),
-    outDir: tmpDir,
-    configFile,
-  });
+  const outcome = await withSpan(
+    "swamp.extensions.bundle",
+    () => ({ "swamp.bundle.models": stale.length }),
+    async (span) => {
+      const result = await bundleBatch({
+        deno: deno.path,
+        root: repo.root,
+        entries: stale,
+        filesOf: new Map(stale.map((f) => [f, prints.get(f)!.files])),
+        outDir: tmpDir,
+        configFile,
+      });
+      span.setAttributes({
+        "swamp.bundle.bundled": result.outputs.size,
+        "swamp.bundle.failed": result.failures.size,
+        "swamp.bundle.processes": result.processes,
+      });
+      return result;
+    },
+  );
   st.bundleProcesses = outcome.processes;
   st.bundled = [...outcome.outputs.keys()].map((f) => relative(repo.root, f));
   st.timings.bundle = Math.round(performance.now() - t0);
