@@ -51,7 +51,49 @@ async function trivialRun(ctx: ScenarioContext): Promise<Row[]> {
   ];
 }
 
+/** The trivial run with Deno's OpenTelemetry exporter pointed at a local receiver. */
+async function tracedRun(ctx: ScenarioContext): Promise<Row[]> {
+  let received = 0;
+  const controller = new AbortController();
+  const server = Deno.serve(
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+      signal: controller.signal,
+      onListen: () => {},
+    },
+    async (req) => {
+      await req.arrayBuffer();
+      received++;
+      return Response.json({});
+    },
+  );
+  const env = {
+    OTEL_DENO: "true",
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${server.addr.port}`,
+  };
+  const ms = await medianOf(
+    ctx.runs,
+    () =>
+      timeOnce(
+        swampArgs("model", "method", "run", "trivial", "noop"),
+        ctx.repo,
+        env,
+      ),
+  );
+  controller.abort();
+  await server.finished;
+  return [{
+    name:
+      `model method run (trivial), OTEL_DENO=true to a local receiver (${received} exports)`,
+    ms,
+    target: "-",
+  }];
+}
+
 /** Benchmark scenarios beyond type search. */
 export const extraScenarios: ((ctx: ScenarioContext) => Promise<Row[]>)[] = [
   trivialRun,
+  tracedRun,
 ];
