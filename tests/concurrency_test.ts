@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { expectCode, makeRepo, PROJECT_ROOT, swamp } from "./helpers.ts";
+import { expectCode, makeRepo, swamp, swampArgs } from "./helpers.ts";
 
 Deno.test("4 processes x 5 runs of one definition give versions 1..20", async () => {
   const repo = await makeRepo({ "runner.ts": "models/runner.ts" });
@@ -44,18 +43,7 @@ Deno.test("SIGKILL in the middle of a large file write leaves no partial version
   );
   expectCode(await swamp(["model", "type", "search"], { cwd: repo }), 0);
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      join(PROJECT_ROOT, "deno.json"),
-      join(PROJECT_ROOT, "main.ts"),
-      "model",
-      "method",
-      "run",
-      "k",
-      "big",
-    ],
+    args: swampArgs(["model", "method", "run", "k", "big"]),
     cwd: repo,
     stdout: "null",
     stderr: "piped",

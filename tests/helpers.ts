@@ -22,20 +22,25 @@ export interface CliOptions {
   env?: Record<string, string>;
 }
 
+/** Deno arguments that run the swamp CLI from source with `args`. */
+export function swampArgs(args: string[]): string[] {
+  return [
+    "run",
+    "-A",
+    "--config",
+    join(PROJECT_ROOT, "deno.json"),
+    join(PROJECT_ROOT, "main.ts"),
+    ...args,
+  ];
+}
+
 /** Runs the real swamp CLI (from source) as a subprocess. */
 export async function swamp(
   args: string[],
   options: CliOptions,
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      join(PROJECT_ROOT, "deno.json"),
-      join(PROJECT_ROOT, "main.ts"),
-      ...args,
-    ],
+    args: swampArgs(args),
     cwd: options.cwd,
     env: { NO_COLOR: "1", ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
@@ -105,4 +110,14 @@ export function expectCode(result: CliResult, code: number): void {
       `expected exit ${code}, got ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
     );
   }
+}
+
+/** A repo with the runner fixture and a definition `r1` of it. */
+export async function repoWithRunner(): Promise<string> {
+  const repo = await makeRepo({ "runner.ts": "models/runner.ts" });
+  expectCode(
+    await swamp(["model", "create", "@test/runner", "r1"], { cwd: repo }),
+    0,
+  );
+  return repo;
 }

@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { expectCode, makeRepo, swamp } from "./helpers.ts";
+import { expectCode, makeRepo, repoWithRunner, swamp } from "./helpers.ts";
 
 const RUNNER = { "runner.ts": "models/runner.ts" };
-
-async function repoWithDefinition(): Promise<string> {
-  const repo = await makeRepo(RUNNER);
-  expectCode(
-    await swamp(["model", "create", "@test/runner", "r1"], { cwd: repo }),
-    0,
-  );
-  return repo;
-}
 
 // deno-lint-ignore no-explicit-any
 function phasesFit(report: any): void {
@@ -137,7 +128,7 @@ Deno.test("successful and failing runs leave reports with phases and counters", 
 });
 
 Deno.test("sensitive inputs never appear in reports or logs", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const res = await swamp(
     [
       "model",
@@ -168,7 +159,7 @@ Deno.test("sensitive inputs never appear in reports or logs", async () => {
 });
 
 Deno.test("--timings prints a phase table for runs and type search", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const run = await swamp([
     "model",
     "method",
@@ -189,7 +180,7 @@ Deno.test("--timings prints a phase table for runs and type search", async () =>
 });
 
 Deno.test("a corrupt or truncated report is skipped by run list with a warning", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const ok = (await swamp([
     "model",
     "method",

@@ -1,17 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, expectCode, makeRepo, swamp } from "./helpers.ts";
-
-const RUNNER = { "runner.ts": "models/runner.ts" };
-
-async function repoWithDefinition(): Promise<string> {
-  const repo = await makeRepo(RUNNER);
-  expectCode(
-    await swamp(["model", "create", "@test/runner", "r1"], { cwd: repo }),
-    0,
-  );
-  return repo;
-}
+import {
+  type CliResult,
+  expectCode,
+  makeRepo,
+  repoWithRunner,
+  swamp,
+} from "./helpers.ts";
 
 async function dataVersions(
   repo: string,
@@ -29,7 +24,7 @@ function run(repo: string, ...args: string[]): Promise<CliResult> {
 }
 
 Deno.test("runs with flag and stdin inputs write versions 1 and 2", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const first = await run(
     repo,
     "write",
@@ -89,7 +84,7 @@ Deno.test("runs with flag and stdin inputs write versions 1 and 2", async () => 
 });
 
 Deno.test("schema violations in every input route exit 2 and write nothing", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const defFile = join(repo, "models", "@test", "runner", "r1.yaml");
   const before = await Deno.readTextFile(defFile);
   const cases: [string[], string | undefined, RegExp][] = [
@@ -138,7 +133,7 @@ Deno.test("schema violations in every input route exit 2 and write nothing", asy
 });
 
 Deno.test("unknown model and method get suggestions", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const model = await swamp(["model", "method", "run", "r2", "write"], {
     cwd: repo,
   });
@@ -150,7 +145,7 @@ Deno.test("unknown model and method get suggestions", async () => {
 });
 
 Deno.test("a throwing method reports its message and model file, writes nothing", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const res = await run(repo, "boom", "--json");
   expectCode(res, 1);
   const out = res.json();
@@ -166,7 +161,7 @@ Deno.test("a throwing method reports its message and model file, writes nothing"
 });
 
 Deno.test("--timeout aborts the run and keeps no data", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const res = await run(repo, "hang", "--timeout", "300ms", "--json");
   expectCode(res, 1);
   const out = res.json();
@@ -179,7 +174,7 @@ Deno.test("--timeout aborts the run and keeps no data", async () => {
 });
 
 Deno.test("garbageCollection keeps the newest N versions", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   for (const n of [1, 2, 3, 4]) {
     expectCode(await run(repo, "prune", "--input", `n=${n}`), 0);
   }
@@ -187,7 +182,7 @@ Deno.test("garbageCollection keeps the newest N versions", async () => {
 });
 
 Deno.test("readResource sees earlier data; schema mismatches warn", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   for (let i = 0; i < 3; i++) expectCode(await run(repo, "increment"), 0);
   const got =
     (await swamp(["data", "get", "r1", "main", "--json"], { cwd: repo }))
@@ -202,7 +197,7 @@ Deno.test("readResource sees earlier data; schema mismatches warn", async () => 
 });
 
 Deno.test("a path-escaping instance name is rejected", async () => {
-  const repo = await repoWithDefinition();
+  const repo = await repoWithRunner();
   const res = await run(repo, "escape", "--json");
   expectCode(res, 1);
   assert.match(
