@@ -15,7 +15,7 @@ import {
   definitionYaml,
   listDefinitionFiles,
 } from "../models/definitions.ts";
-import { coerceValue, describeIssues } from "../models/inputs.ts";
+import { coerceValue, parseOrThrow } from "../models/inputs.ts";
 import { openRepo } from "../repo/repo.ts";
 import { relative } from "../util/path.ts";
 
@@ -65,18 +65,12 @@ export async function run(ctx: CommandContext): Promise<void> {
     tags[k] = v;
   }
   const model = await importModelType(repo, entry);
-  if (model.globalArguments) {
-    const checked = model.globalArguments.safeParse(globals);
-    if (!checked.success) {
-      throw new SwampError(
-        "validation",
-        `invalid global arguments for ${type}: ${
-          describeIssues(checked.error.issues, globals, "global argument")
-        }`,
-        { issues: checked.error.issues },
-      );
-    }
-  }
+  parseOrThrow(
+    model.globalArguments,
+    globals,
+    "global argument",
+    `invalid global arguments for ${type}`,
+  );
   const def: Definition = {
     id: crypto.randomUUID(),
     name,

@@ -110,6 +110,7 @@ export interface Staged {
  */
 export class RunWrites {
   #staged: Staged[] = [];
+  #handles: DataHandle[] = [];
   #deletes = new Set<string>();
   #closed = false;
 
@@ -119,7 +120,6 @@ export class RunWrites {
   get handles(): DataHandle[] {
     return this.#handles;
   }
-  #handles: DataHandle[] = [];
 
   #nextVersion(instance: string): number {
     const committed = listVersions(join(this.modelDir, instance));

@@ -3,6 +3,7 @@ import { modelDataDir, RunWrites, sweepStaging } from "../data/datastore.ts";
 import { withDefinitionLock } from "../data/lock.ts";
 import {
   findType,
+  importCounter,
   importModelType,
   loadCatalog,
 } from "../extensions/loader.ts";
@@ -130,11 +131,9 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
   counters.bundlesBuilt += wasBundledNow ? 1 : 0;
   t = mark("loadCatalog", t);
 
-  const importsBefore =
-    (await import("../extensions/loader.ts")).importCounter.count;
+  const importsBefore = importCounter.count;
   const model = await importModelType(req.repo, entry);
-  counters.bundlesImported +=
-    (await import("../extensions/loader.ts")).importCounter.count -
+  counters.bundlesImported += importCounter.count -
     importsBefore;
   if (!entry.file.startsWith("builtin:") && !wasBundledNow) {
     counters.cacheHits++;
@@ -142,7 +141,7 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
   t = mark("importBundle", t);
 
   // Inputs: definition defaults < stdin < --input flags.
-  const { routeInputs, describeIssues } = await import("../models/inputs.ts");
+  const { routeInputs, parseOrThrow } = await import("../models/inputs.ts");
   const given = [
     ...Object.entries(req.stdinInputs ?? {}).map(([key, value]) => ({
       key,
@@ -162,30 +161,14 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
   };
   const globalsIn = { ...def.globalArguments, ...routed.globals };
   const method = model.methods[req.method];
-  const argCheck = method.arguments
-    ? method.arguments.safeParse(argsIn)
-    : { success: true as const, data: argsIn };
-  if (!argCheck.success) {
-    throw new SwampError(
-      "validation",
-      `invalid input for ${def.name}.${req.method}: ${
-        describeIssues(argCheck.error.issues, argsIn, "argument")
-      }`,
-      { issues: argCheck.error.issues },
-    );
-  }
-  const globalCheck = model.globalArguments
-    ? model.globalArguments.safeParse(globalsIn)
-    : { success: true as const, data: globalsIn };
-  if (!globalCheck.success) {
-    throw new SwampError(
-      "validation",
-      `invalid input for ${def.name}.${req.method}: ${
-        describeIssues(globalCheck.error.issues, globalsIn, "global argument")
-      }`,
-      { issues: globalCheck.error.issues },
-    );
-  }
+  const prefix = `invalid input for ${def.name}.${req.method}`;
+  const args = parseOrThrow(method.arguments, argsIn, "argument", prefix);
+  const globalArgs = parseOrThrow(
+    model.globalArguments,
+    globalsIn,
+    "global argument",
+    prefix,
+  );
   const { driver, config: driverConfig } = await resolveDriver(
     req.repo,
     def,
@@ -261,8 +244,8 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
         modelId: def.id,
         methodName: req.method,
         runId,
-        args: argCheck.data,
-        globalArgs: globalCheck.data,
+        args,
+        globalArgs,
         definition: {
           id: def.id,
           name: def.name,

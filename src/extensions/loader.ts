@@ -155,10 +155,6 @@ async function loadCatalogUntraced(
     }
   }
   st.stale = stale.map((f) => relative(repo.root, f));
-  const fileSetChanged = !previous ||
-    previous.entries.filter((e) => !e.file.startsWith("builtin:")).length !==
-      st.reused;
-
   if (stale.length > 0) {
     entries.push(...await buildEntries(repo, stale, prints, st, options));
   }
@@ -171,8 +167,8 @@ async function loadCatalogUntraced(
     salt,
   );
   if (
-    stale.length > 0 || fileSetChanged || !builtinsFresh ||
-    tree !== previous?.tree
+    // The tree hash changes with any added, removed or edited model file.
+    !builtinsFresh || tree !== previous?.tree
   ) {
     entries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     const catalog: Catalog = {

@@ -1,5 +1,6 @@
 import { SwampError } from "../cli/errors.ts";
 import type { TypeInfo } from "../extensions/catalog.ts";
+import type { z } from "zod";
 
 type JsonSchema = {
   type?: string | string[];
@@ -111,4 +112,24 @@ export function describeIssues(
       : `got ${JSON.stringify(value)}`;
     return `${where} '${path || "(root)"}': ${i.message} (${got})`;
   }).join("; ");
+}
+
+/**
+ * Parses `value` with `schema` (no schema: the value as is); on failure throws
+ * a validation error (exit 2) naming each field path and offending value.
+ */
+export function parseOrThrow(
+  schema: z.ZodType | undefined,
+  value: Record<string, unknown>,
+  where: string,
+  prefix: string,
+): unknown {
+  if (!schema) return value;
+  const checked = schema.safeParse(value);
+  if (checked.success) return checked.data;
+  throw new SwampError(
+    "validation",
+    `${prefix}: ${describeIssues(checked.error.issues, value, where)}`,
+    { issues: checked.error.issues },
+  );
 }
