@@ -72,6 +72,8 @@ Deno.test("successful and failing runs leave reports with phases and counters", 
     bundlesImported: 1,
     bundlesBuilt: 1,
     cacheHits: 0,
+    selfContainedBuilt: 0,
+    selfContainedCacheHits: 0,
   });
   phasesFit(r1);
 
@@ -81,6 +83,8 @@ Deno.test("successful and failing runs leave reports with phases and counters", 
     bundlesImported: 1,
     bundlesBuilt: 0,
     cacheHits: 1,
+    selfContainedBuilt: 0,
+    selfContainedCacheHits: 0,
   });
   phasesFit(r2);
 

@@ -190,7 +190,17 @@ export const COMMAND_TREE: CommandNode = {
                   type: "boolean",
                   description: "read a JSON object of inputs from stdin",
                 },
-                str("driver", "where the method runs: in-process", "name"),
+                str(
+                  "driver",
+                  "where the method runs: in-process, raw or docker",
+                  "name",
+                ),
+                str(
+                  "driver-config",
+                  "a driver setting over the definition's driverConfig (JSON values allowed)",
+                  "key=value",
+                  true,
+                ),
                 str(
                   "timeout",
                   "abort the run after this long (500ms, 2s, 5m)",

@@ -26,6 +26,11 @@ export type ErrorCode =
   | "cancelled"
   | "driver_config"
   | "driver_failed"
+  | "engine_missing"
+  | "engine_unavailable"
+  | "image_missing"
+  | "memory_limit"
+  | "runner_died"
   | "daemon_unavailable"
   | "internal";
 

@@ -43,6 +43,16 @@ export async function run(ctx: CommandContext): Promise<number> {
   const timeoutMs = f.timeout !== undefined
     ? parseDuration(f.timeout as string)
     : undefined;
+  const driverConfig = Object.fromEntries(
+    ((f["driver-config"] as string[] | undefined) ?? []).map((raw) => {
+      const [key, value] = splitKeyValue(raw, "--driver-config");
+      try {
+        return [key, JSON.parse(value)];
+      } catch {
+        return [key, value];
+      }
+    }),
+  );
   const stdinInputs = f.stdin ? await readStdinObject() : undefined;
   const repo = await openRepo(ctx.cwd);
   const cancel = new AbortController();
@@ -56,6 +66,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       flagInputs,
       stdinInputs,
       driver: f.driver as string | undefined,
+      driverConfig,
       timeoutMs,
       signal: cancel.signal,
       onLog: (line) => eprintln(formatLog(line)),

@@ -4,13 +4,22 @@ import { join } from "../util/path.ts";
  * Runs `fn` holding an exclusive OS file lock for one definition. The OS
  * releases the lock if the process dies, so a killed run never wedges others.
  */
-export async function withDefinitionLock<T>(
+export function withDefinitionLock<T>(
   locksDir: string,
   modelId: string,
   fn: () => Promise<T>,
 ): Promise<T> {
+  return withFileLock(locksDir, `${modelId}.lock`, fn);
+}
+
+/** Runs `fn` holding an exclusive OS lock on `locksDir/name` (released if the process dies). */
+export async function withFileLock<T>(
+  locksDir: string,
+  name: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   await Deno.mkdir(locksDir, { recursive: true });
-  const file = await Deno.open(join(locksDir, `${modelId}.lock`), {
+  const file = await Deno.open(join(locksDir, name), {
     create: true,
     write: true,
   });

@@ -16,7 +16,6 @@ export interface DriverJob {
   args: unknown;
   globalArgs: unknown;
   definition: DefinitionInfo;
-  driverConfig: Record<string, unknown>;
   writes: RunWrites;
   signal: AbortSignal;
   onLog: (line: LogLine) => void;
@@ -25,8 +24,25 @@ export interface DriverJob {
   counters: Record<string, number>;
 }
 
+/** What a driver may do before the definition lock is taken. */
+export interface PrepareJob {
+  repo: Repo;
+  entry: CatalogEntry;
+  phases: Record<string, number>;
+  counters: Record<string, number>;
+}
+
 /** Where a method's code runs. Every driver hands back the same result shape. */
 export interface Driver {
   readonly name: string;
+  /**
+   * True when the code runs in another process or container: on abort the
+   * driver kills it and settles promptly, so the caller waits for it.
+   */
+  readonly outOfProcess: boolean;
+  /** A hard time limit from the driver config, if any. */
+  readonly timeoutMs?: number;
+  /** Expensive set-up (e.g. the self-contained bundle), done outside the lock. */
+  prepare?(job: PrepareJob): Promise<void>;
   execute(job: DriverJob): Promise<MethodResult | void>;
 }

@@ -4,34 +4,64 @@ import type { Repo } from "../repo/repo.ts";
 import type { Driver } from "./driver.ts";
 
 /** Names of the drivers swamp knows. */
-export const DRIVER_NAMES = ["in-process"] as const;
+export const DRIVER_NAMES = ["in-process", "raw", "docker"] as const;
 
 /**
  * Picks the driver: `--driver`, then the definition's `driver:`, then the
- * repo default in `.swamp.yaml`, then `in-process`; checks its config.
+ * repo default in `.swamp.yaml`, then `in-process`; and checks its config
+ * (the definition's `driverConfig:`, used when the definition names no
+ * driver or the same one) before anything runs.
  */
 export async function resolveDriver(
   repo: Repo,
   def: Definition,
   flag: string | undefined,
-): Promise<{ driver: Driver; config: Record<string, unknown> }> {
+  overrides: Record<string, unknown> = {},
+): Promise<Driver> {
   const name = flag ?? def.driver ?? repo.config.defaultDriver ?? "in-process";
-  const config = def.driverConfig ?? {};
+  const from = flag
+    ? "--driver"
+    : def.driver
+    ? `driver: in ${def.name}`
+    : repo.config.defaultDriver !== "in-process"
+    ? "defaultDriver in .swamp.yaml"
+    : "default";
+  const useDefConfig = def.driver === undefined || def.driver === name;
+  const config = {
+    ...(useDefConfig ? def.driverConfig ?? {} : {}),
+    ...overrides,
+  };
+  const source = Object.keys(overrides).length > 0
+    ? `definition ${def.name} and --driver-config`
+    : `definition ${def.name}`;
   switch (name) {
     case "in-process": {
       const { InProcessDriver } = await import("./in_process_driver.ts");
-      return { driver: new InProcessDriver(), config };
+      return new InProcessDriver();
+    }
+    case "raw": {
+      const { RawDriver } = await import("./raw_driver.ts");
+      const { parseDriverConfig, rawConfigSchema } = await import(
+        "./driver_config.ts"
+      );
+      return new RawDriver(
+        parseDriverConfig(rawConfigSchema, "raw", config, source),
+      );
+    }
+    case "docker": {
+      const { DockerDriver } = await import("./docker_driver.ts");
+      const { parseDriverConfig, dockerConfigSchema } = await import(
+        "./driver_config.ts"
+      );
+      return new DockerDriver(
+        parseDriverConfig(dockerConfigSchema, "docker", config, source),
+      );
     }
     default: {
       const { didYouMean } = await import("../cli/suggest.ts");
-      const source = flag
-        ? "--driver"
-        : def.driver
-        ? `driver: in ${def.name}`
-        : "defaultDriver in .swamp.yaml";
       throw new SwampError(
         "driver_config",
-        `unknown driver '${name}' (from ${source})${
+        `unknown driver '${name}' (from ${from})${
           didYouMean(name, DRIVER_NAMES)
         }; drivers: ${DRIVER_NAMES.join(", ")}`,
         { driver: name },

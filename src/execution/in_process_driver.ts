@@ -5,6 +5,7 @@ import type { Driver, DriverJob } from "./driver.ts";
 /** Runs the method inside this process with the cached externalised bundle. */
 export class InProcessDriver implements Driver {
   readonly name = "in-process";
+  readonly outOfProcess = false;
 
   async execute(job: DriverJob): Promise<MethodResult | void> {
     const context = createMethodContext({

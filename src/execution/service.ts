@@ -36,6 +36,8 @@ export interface RunRequest {
   stdinInputs?: Record<string, unknown>;
   /** `--driver` from the command line. */
   driver?: string;
+  /** `--driver-config` settings, laid over the definition's driverConfig. */
+  driverConfig?: Record<string, unknown>;
   timeoutMs?: number;
   onLog: (line: LogLine) => void;
   /** Cancels the run from outside (Ctrl-C, `model cancel`). */
@@ -51,6 +53,9 @@ export interface RunOutcome {
 }
 
 const REDACTED = "[redacted]";
+
+/** How long to wait for an out-of-process driver to stop its code after an abort. */
+const STOP_WAIT_MS = 15_000;
 
 function sensitiveKeys(schema: unknown): Set<string> {
   const props =
@@ -105,7 +110,13 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const phases: Record<string, number> = {};
-  const counters = { bundlesImported: 0, bundlesBuilt: 0, cacheHits: 0 };
+  const counters = {
+    bundlesImported: 0,
+    bundlesBuilt: 0,
+    cacheHits: 0,
+    selfContainedBuilt: 0,
+    selfContainedCacheHits: 0,
+  };
   const mark = (name: string, since: number) => {
     phases[name] = Math.round((performance.now() - since) * 100) / 100;
     return performance.now();
@@ -169,12 +180,24 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
     "global argument",
     prefix,
   );
-  const { driver, config: driverConfig } = await resolveDriver(
+  const driver = await resolveDriver(
     req.repo,
     def,
     req.driver,
+    req.driverConfig,
   );
   t = mark("validate", t);
+  if (driver.prepare) {
+    await driver.prepare({ repo: req.repo, entry, phases, counters });
+    t = mark("prepareDriver", t);
+  }
+  // The tighter of --timeout and the driver's own limit applies.
+  const timeout = driver.timeoutMs !== undefined &&
+      (req.timeoutMs === undefined || driver.timeoutMs < req.timeoutMs)
+    ? { ms: driver.timeoutMs, source: `driverConfig.timeout of ${driver.name}` }
+    : req.timeoutMs !== undefined
+    ? { ms: req.timeoutMs, source: "--timeout" }
+    : undefined;
 
   const secretKeysArgs = sensitiveKeys(info.methods[req.method].arguments);
   const secretKeysGlobals = sensitiveKeys(info.globalArguments);
@@ -215,16 +238,16 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
     const onOuterAbort = () =>
       controller.abort(new SwampError("cancelled", "the run was cancelled"));
     req.signal?.addEventListener("abort", onOuterAbort);
-    const timer = req.timeoutMs !== undefined
+    const timer = timeout
       ? setTimeout(
         () =>
           controller.abort(
             new SwampError(
               "timeout",
-              `timed out after ${req.timeoutMs} ms (--timeout)`,
+              `timed out after ${timeout.ms} ms (${timeout.source})`,
             ),
           ),
-        req.timeoutMs,
+        timeout.ms,
       )
       : undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -252,7 +275,6 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
           version: def.typeVersion,
           tags: def.tags,
         },
-        driverConfig,
         writes,
         signal: controller.signal,
         onLog,
@@ -260,7 +282,17 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
         counters,
       });
       execution.catch(() => {}); // a late rejection after a timeout is not unhandled
-      await Promise.race([execution, aborted]);
+      // An out-of-process driver kills its code on abort and then settles, so
+      // wait for it (bounded): its process or container must be gone before
+      // the writes are discarded. In-process code cannot be killed, only left.
+      const stopped = driver.outOfProcess
+        ? aborted.catch((reason) =>
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(reason), STOP_WAIT_MS)
+          )
+        )
+        : aborted;
+      await Promise.race([execution, stopped]);
       phases.execute = Math.round((performance.now() - t0) * 100) / 100;
       const t1 = performance.now();
       await writes.commit();

@@ -31,6 +31,10 @@ export interface RunReport {
     bundlesImported: number;
     bundlesBuilt: number;
     cacheHits: number;
+    /** Self-contained bundles built for this run (out-of-process drivers). */
+    selfContainedBuilt: number;
+    /** Self-contained bundles reused from the memo or the disk cache. */
+    selfContainedCacheHits: number;
   };
   /** Set when the run went through `swamp serve`. */
   via?: string;

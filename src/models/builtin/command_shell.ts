@@ -1,24 +1,93 @@
 import { z } from "zod";
 import { SwampError } from "../../cli/errors.ts";
 import type { MethodContext } from "../context.ts";
-import type { ModelType } from "../model_type.ts";
+import type { DataHandle, ModelType } from "../model_type.ts";
+import { forEachLine } from "../../util/lines.ts";
 
-/** Streams a byte stream's lines to a callback as they arrive. */
-async function forEachLine(
-  stream: ReadableStream<Uint8Array>,
-  fn: (line: string) => void,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) !== -1) {
-      fn(buffered.slice(0, nl));
-      buffered = buffered.slice(nl + 1);
+/** The global arguments of `command/shell`. */
+export interface ShellArgs {
+  run: string;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** How to start the command and how to stop it when the run is aborted. */
+export interface ShellLauncher {
+  spawn(): Deno.ChildProcess;
+  stop(child: Deno.ChildProcess): Promise<void> | void;
+}
+
+/** Starts `sh -c` in a local subprocess. */
+export function localShell(g: ShellArgs): ShellLauncher {
+  return {
+    spawn: () =>
+      new Deno.Command("sh", {
+        args: ["-c", g.run],
+        cwd: g.cwd,
+        env: g.env,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn(),
+    stop(child) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/**
+ * Runs a shell command for a `command/shell` run: stdout is streamed into the
+ * `stdout` file, stderr lines become logs, and the exit code and duration are
+ * stored as the `result` resource. Shared by in-process and docker command mode.
+ */
+export async function executeShell(
+  context: MethodContext,
+  launcher: ShellLauncher,
+): Promise<{ dataHandles: DataHandle[] }> {
+  const started = performance.now();
+  const child = launcher.spawn();
+  const onAbort = () => launcher.stop(child);
+  context.signal.addEventListener("abort", onAbort);
+  const writer = context.createFileWriter("stdout", "stdout");
+  const tail: string[] = [];
+  try {
+    await Promise.all([
+      (async () => {
+        for await (const chunk of child.stdout) {
+          await writer.writeAll(chunk);
+        }
+      })(),
+      forEachLine(child.stderr, (line) => {
+        tail.push(line);
+        if (tail.length > 5) tail.shift();
+        context.logger.info(line);
+      }),
+    ]);
+    const status = await child.status;
+    const durationMs = Math.round(performance.now() - started);
+    if (context.signal.aborted) throw context.signal.reason;
+    if (!status.success) {
+      throw new SwampError(
+        "method_failed",
+        `command exited with code ${status.code}${
+          tail.length ? `: ${tail.join(" | ")}` : ""
+        }`,
+        { exitCode: status.code },
+      );
     }
+    const out = await writer.finalize();
+    const result = await context.writeResource("result", "result", {
+      exitCode: status.code,
+      durationMs,
+    });
+    return { dataHandles: [out, result] };
+  } finally {
+    context.signal.removeEventListener("abort", onAbort);
   }
-  if (buffered) fn(buffered);
 }
 
 /** The built-in `command/shell` type: runs a shell command and stores its output. */
@@ -52,65 +121,8 @@ export const commandShell: ModelType = {
     execute: {
       description: "Run the command",
       arguments: z.object({}),
-      execute: async (_args: unknown, context: MethodContext) => {
-        const g = context.globalArgs as {
-          run: string;
-          cwd?: string;
-          env?: Record<string, string>;
-        };
-        const started = performance.now();
-        const child = new Deno.Command("sh", {
-          args: ["-c", g.run],
-          cwd: g.cwd,
-          env: g.env,
-          stdin: "null",
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn();
-        const onAbort = () => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
-        };
-        context.signal.addEventListener("abort", onAbort);
-        const writer = context.createFileWriter("stdout", "stdout");
-        const tail: string[] = [];
-        try {
-          await Promise.all([
-            (async () => {
-              for await (const chunk of child.stdout) {
-                await writer.writeAll(chunk);
-              }
-            })(),
-            forEachLine(child.stderr, (line) => {
-              tail.push(line);
-              if (tail.length > 5) tail.shift();
-              context.logger.info(line);
-            }),
-          ]);
-          const status = await child.status;
-          const durationMs = Math.round(performance.now() - started);
-          if (!status.success) {
-            throw new SwampError(
-              "method_failed",
-              `command exited with code ${status.code}${
-                tail.length ? `: ${tail.join(" | ")}` : ""
-              }`,
-              { exitCode: status.code },
-            );
-          }
-          const out = await writer.finalize();
-          const result = await context.writeResource("result", "result", {
-            exitCode: status.code,
-            durationMs,
-          });
-          return { dataHandles: [out, result] };
-        } finally {
-          context.signal.removeEventListener("abort", onAbort);
-        }
-      },
+      execute: (_args: unknown, context: MethodContext) =>
+        executeShell(context, localShell(context.globalArgs as ShellArgs)),
     },
   },
 };

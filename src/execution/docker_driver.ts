@@ -1,0 +1,305 @@
+import { SwampError } from "../cli/errors.ts";
+import {
+  executeShell,
+  type ShellArgs,
+} from "../models/builtin/command_shell.ts";
+import { createMethodContext } from "../models/context_impl.ts";
+import type { MethodResult } from "../models/model_type.ts";
+import { join } from "../util/path.ts";
+import type { Driver, DriverJob, PrepareJob } from "./driver.ts";
+import type { DockerConfig } from "./driver_config.ts";
+import {
+  isBuiltin,
+  prepareRunnerAssets,
+  type RunnerAssets,
+  runScratchDir,
+} from "./out_of_process.ts";
+import { runnerRequest, superviseRunner } from "./runner_host.ts";
+
+/** Where the runner's files are mounted inside the container. */
+const MOUNT = "/swamp";
+
+/** Label keys put on every container swamp starts. */
+export const RUN_LABEL = "swamp.run";
+
+/** Images already checked in this process, by engine and image. */
+const checkedImages = new Set<string>();
+
+async function engine(
+  command: string,
+  args: string[],
+): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  try {
+    const out = await new Deno.Command(command, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      ok: out.success,
+      stdout: new TextDecoder().decode(out.stdout).trim(),
+      stderr: new TextDecoder().decode(out.stderr).trim(),
+    };
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw engineMissing(command);
+    }
+    throw err;
+  }
+}
+
+function engineMissing(command: string): SwampError {
+  const install = command === "docker"
+    ? "Docker (e.g. 'apt-get install docker.io', then start dockerd)"
+    : command;
+  return new SwampError(
+    "engine_missing",
+    `the container engine '${command}' is not installed (not found on PATH). Install ${install}, or set driverConfig.command to another engine (docker, podman, nerdctl).`,
+    { command },
+  );
+}
+
+function engineDown(command: string, stderr: string): SwampError | undefined {
+  if (
+    /cannot connect|is the docker daemon running|connection refused/i.test(
+      stderr,
+    )
+  ) {
+    return new SwampError(
+      "engine_unavailable",
+      `cannot reach the ${command} engine: start it (e.g. 'dockerd &' or 'systemctl start docker') and retry. (${
+        stderr.split("\n")[0]
+      })`,
+      { command },
+    );
+  }
+  return undefined;
+}
+
+/** Makes sure the image is there, pulling it when the policy allows. */
+async function ensureImage(config: DockerConfig): Promise<void> {
+  const key = `${config.command} ${config.image}`;
+  if (checkedImages.has(key) && config.pull !== "always") return;
+  const pull = async () => {
+    const p = await engine(config.command, ["pull", "--quiet", config.image]);
+    if (!p.ok) {
+      throw engineDown(config.command, p.stderr) ?? new SwampError(
+        "image_missing",
+        `image '${config.image}' is not available locally and could not be pulled: ${
+          p.stderr.split("\n")[0]
+        }. Build or load it locally (for swamp's test image: scripts/build_test_image.sh).`,
+        { image: config.image },
+      );
+    }
+  };
+  if (config.pull === "always") {
+    await pull();
+  } else {
+    const inspect = await engine(config.command, [
+      "image",
+      "inspect",
+      "--format",
+      "{{.Id}}",
+      config.image,
+    ]);
+    if (!inspect.ok) {
+      const down = engineDown(config.command, inspect.stderr);
+      if (down) throw down;
+      if (config.pull === "never") {
+        throw new SwampError(
+          "image_missing",
+          `image '${config.image}' is not available locally and driverConfig.pull is 'never'. Build or load it (for swamp's test image: scripts/build_test_image.sh), or set pull: missing.`,
+          { image: config.image },
+        );
+      }
+      await pull();
+    }
+  }
+  checkedImages.add(key);
+}
+
+/** Engine arguments shared by bundle and command mode: name, labels, limits, env, volumes. */
+export function containerArgs(
+  config: DockerConfig,
+  job: Pick<DriverJob, "runId" | "modelId" | "repo">,
+): string[] {
+  const args = [
+    "run",
+    "--rm",
+    "--name",
+    containerName(job.runId),
+    "--label",
+    `${RUN_LABEL}=${job.runId}`,
+    "--label",
+    `swamp.model=${job.modelId}`,
+    "--label",
+    `swamp.repo=${job.repo.root}`,
+  ];
+  if (config.network) args.push("--network", config.network);
+  if (config.memory !== undefined) {
+    args.push("--memory", String(config.memory));
+    // Without swap the memory limit is a real limit.
+    args.push("--memory-swap", String(config.memory));
+  }
+  if (config.cpus !== undefined) args.push("--cpus", String(config.cpus));
+  for (const [k, v] of Object.entries(config.env ?? {})) {
+    args.push("-e", `${k}=${v}`);
+  }
+  for (const v of config.volumes ?? []) args.push("-v", v);
+  args.push(...(config.extraArgs ?? []));
+  return args;
+}
+
+/** The container name of a run. */
+export function containerName(runId: string): string {
+  return `swamp-${runId}`;
+}
+
+/**
+ * Runs methods in containers. Bundle mode mounts the self-contained bundle,
+ * the runner and the request read-only and runs deno inside; command mode
+ * (the built-in command/shell type) runs the shell command in the container.
+ */
+export class DockerDriver implements Driver {
+  readonly name = "docker";
+  readonly outOfProcess = true;
+  readonly timeoutMs: number | undefined;
+  #assets: RunnerAssets | undefined;
+
+  constructor(readonly config: DockerConfig) {
+    this.timeoutMs = config.timeout;
+  }
+
+  async prepare(job: PrepareJob): Promise<void> {
+    const [, assets] = await Promise.all([
+      ensureImage(this.config),
+      isBuiltin(job.entry.file) ? undefined : prepareRunnerAssets(job),
+    ]);
+    this.#assets = assets;
+  }
+
+  execute(job: DriverJob): Promise<MethodResult | void> {
+    if (job.entry.file === "builtin:command/shell") return this.#command(job);
+    if (!this.#assets) {
+      throw new SwampError(
+        "driver_config",
+        `the docker driver cannot run the built-in type ${job.model.type}; only command/shell has a command mode`,
+      );
+    }
+    return this.#bundle(job, this.#assets);
+  }
+
+  async #kill(runId: string): Promise<void> {
+    const name = containerName(runId);
+    await engine(this.config.command, ["kill", name]).catch(() => {});
+    await engine(this.config.command, ["rm", "-f", name]).catch(() => {});
+  }
+
+  async #bundle(job: DriverJob, assets: RunnerAssets): Promise<void> {
+    const scratch = await runScratchDir(job.repo, job.runId);
+    const requestFile = join(scratch, "request.json");
+    await Deno.writeTextFile(
+      requestFile,
+      JSON.stringify(runnerRequest(job, `${MOUNT}/bundle.js`)),
+    );
+    const args = [
+      ...containerArgs(this.config, job),
+      "-i",
+      "-e",
+      "DENO_DIR=/tmp/deno-dir",
+      "-e",
+      "HOME=/tmp",
+      "-e",
+      "NO_COLOR=1",
+      "-v",
+      `${assets.bundle}:${MOUNT}/bundle.js:ro`,
+      "-v",
+      `${assets.runnerDir}:${MOUNT}/runner:ro`,
+      "-v",
+      `${requestFile}:${MOUNT}/request.json:ro`,
+      this.config.image,
+      "deno",
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--no-config",
+      "--no-lock",
+      "--allow-all",
+      ...(this.config.maxMemoryMb
+        ? [`--v8-flags=--max-old-space-size=${this.config.maxMemoryMb}`]
+        : []),
+      `${MOUNT}/runner/runner.ts`,
+      `${MOUNT}/request.json`,
+    ];
+    try {
+      const child = await this.#spawn(args, "piped");
+      await superviseRunner(job, {
+        child,
+        kill: async () => {
+          await this.#kill(job.runId);
+          await child.status;
+        },
+      }, {
+        memory: this.config.maxMemoryMb
+          ? `maxMemoryMb: ${this.config.maxMemoryMb}`
+          : this.config.memory !== undefined
+          ? `memory: ${this.config.memory}`
+          : undefined,
+        oomExitCodes: this.config.memory !== undefined ? [137] : [],
+      });
+    } finally {
+      await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    }
+  }
+
+  async #command(job: DriverJob): Promise<MethodResult> {
+    const g = job.globalArgs as ShellArgs;
+    const context = createMethodContext({ ...job });
+    const args = [
+      ...containerArgs(this.config, job),
+      ...(g.cwd ? ["-w", g.cwd] : []),
+      ...Object.entries(g.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+      this.config.image,
+      "sh",
+      "-c",
+      g.run,
+    ];
+    const child = await this.#spawn(args, "null");
+    let stop: Promise<void> | undefined;
+    try {
+      return await executeShell(context, {
+        spawn: () => child,
+        stop: () => {
+          stop = this.#kill(job.runId);
+        },
+      });
+    } finally {
+      if (stop) {
+        await stop;
+        await child.status;
+      }
+    }
+  }
+
+  #spawn(
+    args: string[],
+    stdin: "piped" | "null",
+  ): Promise<Deno.ChildProcess> {
+    try {
+      return Promise.resolve(
+        new Deno.Command(this.config.command, {
+          args,
+          stdin,
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn(),
+      );
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        return Promise.reject(engineMissing(this.config.command));
+      }
+      return Promise.reject(err);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { requireDeno } from "../extensions/deno_exec.ts";
+import type { MethodResult } from "../models/model_type.ts";
+import { join } from "../util/path.ts";
+import type { Driver, DriverJob, PrepareJob } from "./driver.ts";
+import type { RawConfig } from "./driver_config.ts";
+import { InProcessDriver } from "./in_process_driver.ts";
+import {
+  isBuiltin,
+  prepareRunnerAssets,
+  type RunnerAssets,
+  runScratchDir,
+} from "./out_of_process.ts";
+import { runnerRequest, superviseRunner } from "./runner_host.ts";
+
+type Permission = keyof NonNullable<RawConfig["permissions"]>;
+const PERMISSIONS: Permission[] = [
+  "net",
+  "read",
+  "write",
+  "env",
+  "run",
+  "sys",
+  "ffi",
+];
+
+/**
+ * Deno permission flags for the runner: everything when no `permissions`
+ * are configured; otherwise exactly the configured allow-lists, plus read
+ * access to the files the runner itself must load.
+ */
+export function permissionFlags(
+  permissions: RawConfig["permissions"],
+  runnerReads: string[],
+): string[] {
+  if (!permissions) return ["--allow-all"];
+  const flags: string[] = [];
+  for (const p of PERMISSIONS) {
+    let value = permissions[p];
+    if (p === "read" && value !== true) {
+      value = [...(Array.isArray(value) ? value : []), ...runnerReads];
+    }
+    if (value === true) flags.push(`--allow-${p}`);
+    else if (Array.isArray(value) && value.length > 0) {
+      flags.push(`--allow-${p}=${value.join(",")}`);
+    }
+  }
+  return flags;
+}
+
+/** Runs the method in a local `deno run` subprocess with the runner. */
+export class RawDriver implements Driver {
+  readonly name = "raw";
+  readonly outOfProcess = true;
+  readonly timeoutMs: number | undefined;
+  #assets: RunnerAssets | undefined;
+
+  constructor(readonly config: RawConfig) {
+    this.timeoutMs = config.timeout;
+  }
+
+  async prepare(job: PrepareJob): Promise<void> {
+    if (isBuiltin(job.entry.file)) return;
+    this.#assets = await prepareRunnerAssets(job);
+  }
+
+  async execute(job: DriverJob): Promise<MethodResult | void> {
+    // Built-in types are swamp's own code (command/shell already runs its
+    // command in a subprocess), so they run as they would in process.
+    if (!this.#assets) return await new InProcessDriver().execute(job);
+    const { bundle, runnerDir } = this.#assets;
+    const deno = requireDeno(job.repo.config.deno, "the raw driver");
+    const scratch = await runScratchDir(job.repo, job.runId);
+    const requestFile = join(scratch, "request.json");
+    await Deno.writeTextFile(
+      requestFile,
+      JSON.stringify(runnerRequest(job, bundle)),
+    );
+    const runner = join(runnerDir, "runner.ts");
+    const args = [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      "--no-config",
+      "--no-lock",
+      ...permissionFlags(this.config.permissions, [
+        runnerDir,
+        bundle,
+        requestFile,
+      ]),
+      ...(this.config.maxMemoryMb
+        ? [`--v8-flags=--max-old-space-size=${this.config.maxMemoryMb}`]
+        : []),
+      runner,
+      requestFile,
+    ];
+    try {
+      const child = new Deno.Command(deno.path, {
+        args,
+        cwd: job.repo.root,
+        env: { NO_COLOR: "1", ...this.config.env },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await superviseRunner(job, {
+        child,
+        kill: async () => {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // already gone
+          }
+          await child.status;
+        },
+      }, {
+        memory: this.config.maxMemoryMb
+          ? `maxMemoryMb: ${this.config.maxMemoryMb}`
+          : undefined,
+      });
+    } finally {
+      await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,235 @@
+import { SwampError } from "../cli/errors.ts";
+import type { FileWriter } from "../models/context.ts";
+import { createMethodContext } from "../models/context_impl.ts";
+import { forEachLine } from "../util/lines.ts";
+import type { DriverJob } from "./driver.ts";
+import {
+  decodeRunnerLine,
+  type HostMessage,
+  PROTOCOL_VERSION,
+  type RunnerCall,
+  type RunnerMessage,
+  type RunnerRequest,
+} from "./runner/protocol.ts";
+
+/** A started runner and how to stop it for real (kill the process or container). */
+export interface RunnerProcess {
+  child: Deno.ChildProcess;
+  kill(): Promise<void>;
+}
+
+/** Facts used to explain a runner that died. */
+export interface RunnerLimits {
+  /** e.g. "maxMemoryMb: 64", quoted when the runner ran out of memory. */
+  memory?: string;
+  /** Exit codes that mean the engine killed it for memory (docker: 137). */
+  oomExitCodes?: number[];
+}
+
+/** How long a cancelled runner may take to stop on its own before it is killed. */
+const CANCEL_GRACE_MS = 300;
+
+/** Builds the request a runner reads, from a validated job. */
+export function runnerRequest(job: DriverJob, bundle: string): RunnerRequest {
+  return {
+    protocol: PROTOCOL_VERSION,
+    bundle,
+    modelType: job.model.type,
+    modelId: job.modelId,
+    methodName: job.methodName,
+    runId: job.runId,
+    args: job.args,
+    globalArgs: job.globalArgs,
+    definition: job.definition,
+    outputs: {
+      resources: Object.keys(job.model.resources ?? {}),
+      files: Object.keys(job.model.files ?? {}),
+    },
+  };
+}
+
+const fromBase64 = (s: string): Uint8Array => {
+  const native = (Uint8Array as unknown as {
+    fromBase64?: (s: string) => Uint8Array;
+  }).fromBase64;
+  if (native) return native(s);
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+};
+
+/**
+ * Drives one runner process: answers its context calls against a host
+ * method context (so outputs are validated and staged exactly as for an
+ * in-process run), streams its logs, and turns its end into a result or an
+ * error. On abort it asks the runner to cancel, then kills it; it settles
+ * only once the process is gone.
+ */
+export async function superviseRunner(
+  job: DriverJob,
+  proc: RunnerProcess,
+  limits: RunnerLimits = {},
+): Promise<void> {
+  const context = createMethodContext({
+    model: job.model,
+    modelId: job.modelId,
+    methodName: job.methodName,
+    runId: job.runId,
+    globalArgs: job.globalArgs,
+    definition: job.definition,
+    writes: job.writes,
+    signal: job.signal,
+    onLog: job.onLog,
+  });
+  const encoder = new TextEncoder();
+  const stdin = proc.child.stdin.getWriter();
+  let stdinOpen = true;
+  const tell = async (m: HostMessage) => {
+    if (!stdinOpen) return;
+    try {
+      await stdin.write(encoder.encode(JSON.stringify(m) + "\n"));
+    } catch {
+      stdinOpen = false; // the runner is gone
+    }
+  };
+  const writers = new Map<number, FileWriter>();
+  let nextWriter = 1;
+  const perform = async (c: RunnerCall): Promise<unknown> => {
+    switch (c.op) {
+      case "writeResource":
+        return await context.writeResource(
+          c.spec,
+          c.instance,
+          c.data,
+          c.overrides,
+        );
+      case "readResource":
+        return await context.readResource(c.instance, c.version);
+      case "deleteResource":
+        return await context.deleteResource(c.instance);
+      case "fileOpen": {
+        const id = nextWriter++;
+        writers.set(
+          id,
+          context.createFileWriter(c.spec, c.instance, c.overrides),
+        );
+        return id;
+      }
+      case "fileWrite":
+        return await writerOf(c.writer).writeAll(fromBase64(c.base64));
+      case "fileFinalize":
+        return await writerOf(c.writer).finalize();
+    }
+  };
+  const writerOf = (id: number) => {
+    const w = writers.get(id);
+    if (!w) throw new Error(`unknown file writer ${id}`);
+    return w;
+  };
+
+  let stopped = false;
+  let finished: RunnerMessage | undefined;
+  const stderrTail: string[] = [];
+  const onAbort = async () => {
+    stopped = true;
+    const reason = job.signal.reason instanceof Error
+      ? job.signal.reason.message
+      : "cancelled";
+    await tell({ t: "cancel", reason });
+    const exited = await Promise.race([
+      proc.child.status.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), CANCEL_GRACE_MS)),
+    ]);
+    if (!exited) await proc.kill();
+  };
+  let stopping: Promise<void> | undefined;
+  const abortListener = () => (stopping = onAbort());
+  if (job.signal.aborted) abortListener();
+  else job.signal.addEventListener("abort", abortListener, { once: true });
+
+  const onStdout = async (line: string) => {
+    let m: RunnerMessage | null;
+    try {
+      m = decodeRunnerLine(line);
+    } catch {
+      m = null;
+    }
+    if (m === null) {
+      job.onLog({
+        level: "info",
+        message: line,
+        time: new Date().toISOString(),
+      });
+      return;
+    }
+    switch (m.t) {
+      case "hello":
+        return;
+      case "log":
+        job.onLog({ level: m.level, message: m.message, time: m.time });
+        return;
+      case "call": {
+        if (stopped) return;
+        try {
+          const value = await perform(m);
+          await tell({ t: "reply", id: m.id, ok: true, value: value ?? null });
+        } catch (err) {
+          await tell({
+            t: "reply",
+            id: m.id,
+            ok: false,
+            message: err instanceof Error ? err.message : String(err),
+          });
+        }
+        return;
+      }
+      case "done":
+      case "failed":
+        finished = m;
+        return;
+    }
+  };
+  try {
+    await Promise.all([
+      forEachLine(proc.child.stdout, onStdout),
+      forEachLine(proc.child.stderr, (line) => {
+        stderrTail.push(line);
+        if (stderrTail.length > 8) stderrTail.shift();
+        job.onLog({
+          level: "warn",
+          message: line,
+          time: new Date().toISOString(),
+        });
+      }),
+    ]);
+  } finally {
+    stdinOpen = false;
+    await stdin.close().catch(() => {});
+  }
+  const status = await proc.child.status;
+  job.signal.removeEventListener("abort", abortListener);
+  if (stopping) await stopping;
+  if (job.signal.aborted) throw job.signal.reason;
+  if (finished?.t === "done") return;
+  if (finished?.t === "failed") {
+    throw new SwampError("method_failed", finished.message);
+  }
+  const tail = stderrTail.join("\n");
+  const outOfMemory = /out of memory|heap limit/i.test(tail) ||
+    (limits.oomExitCodes ?? []).includes(status.code);
+  if (outOfMemory && limits.memory) {
+    throw new SwampError(
+      "memory_limit",
+      `the method exceeded its memory limit (${limits.memory}); the runner was stopped (exit ${status.code})`,
+    );
+  }
+  throw new SwampError(
+    "runner_died",
+    `the runner exited with code ${status.code}${
+      status.signal ? ` (${status.signal})` : ""
+    } before the method finished${
+      tail ? `: ${tail.split("\n").slice(-3).join(" | ")}` : ""
+    }`,
+  );
+}
