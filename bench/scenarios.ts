@@ -92,8 +92,115 @@ async function tracedRun(ctx: ScenarioContext): Promise<Row[]> {
   }];
 }
 
+/** Wall time of a non-deno command (the docker CLI), or undefined when it fails. */
+async function timeTool(
+  cmd: string,
+  args: string[],
+): Promise<number | undefined> {
+  const t0 = performance.now();
+  try {
+    const out = await new Deno.Command(cmd, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success ? performance.now() - t0 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Counters of the report of one more run (shows what the timed runs did). */
+async function countersOf(
+  ctx: ScenarioContext,
+  args: string[],
+): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: swampArgs(...args, "--json"),
+    cwd: ctx.repo,
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const { runId } = JSON.parse(new TextDecoder().decode(out.stdout));
+  const report = JSON.parse(
+    await Deno.readTextFile(join(ctx.repo, ".swamp", "runs", `${runId}.json`)),
+  );
+  const c = report.counters;
+  return `built=${c.selfContainedBuilt} hits=${c.selfContainedCacheHits}`;
+}
+
+/** First (bundle built) and later (bundle reused) runs through raw and docker. */
+async function outOfProcessRuns(ctx: ScenarioContext): Promise<Row[]> {
+  const image = `swamp-test-deno:${Deno.version.deno}`;
+  const selfContained = join(ctx.repo, ".swamp", "bundles", "self-contained");
+  const firstRuns = Math.max(3, Math.floor(ctx.runs / 3));
+  const rows: Row[] = [];
+  const drivers: [string, string[]][] = [["raw", []]];
+  const bare = await timeTool("docker", ["run", "--rm", image, "true"]);
+  if (bare !== undefined) {
+    drivers.push(["docker", ["--driver-config", `image=${image}`]]);
+  }
+  for (const [driver, extra] of drivers) {
+    const args = [
+      "model",
+      "method",
+      "run",
+      "trivial",
+      "noop",
+      "--driver",
+      driver,
+      ...extra,
+    ];
+    const first = await medianOf(firstRuns, async () => {
+      await Deno.remove(selfContained, { recursive: true }).catch(() => {});
+      return await timeOnce(swampArgs(...args), ctx.repo);
+    });
+    await Deno.remove(selfContained, { recursive: true }).catch(() => {});
+    const firstCounters = await countersOf(ctx, args);
+    const second = await medianOf(
+      ctx.runs,
+      () => timeOnce(swampArgs(...args), ctx.repo),
+    );
+    const secondCounters = await countersOf(ctx, args);
+    rows.push(
+      {
+        name:
+          `model method run (trivial), ${driver}, first run (${firstCounters})`,
+        ms: first,
+        target: "-",
+      },
+      {
+        name:
+          `model method run (trivial), ${driver}, later runs (${secondCounters})`,
+        ms: second,
+        target: driver === "docker" ? "no bundling" : "-",
+      },
+    );
+  }
+  if (bare === undefined) {
+    rows.push({
+      name: "docker runs skipped: no engine or test image",
+      ms: 0,
+      target: "-",
+    });
+  } else {
+    const bareMs = await medianOf(
+      ctx.runs,
+      async () => (await timeTool("docker", ["run", "--rm", image, "true"]))!,
+    );
+    rows.push({
+      name: `bare docker run --rm ${image} true`,
+      ms: bareMs,
+      target: "-",
+    });
+  }
+  return rows;
+}
+
 /** Benchmark scenarios beyond type search. */
 export const extraScenarios: ((ctx: ScenarioContext) => Promise<Row[]>)[] = [
   trivialRun,
   tracedRun,
+  outOfProcessRuns,
 ];
