@@ -167,6 +167,17 @@ export const COMMAND_TREE: CommandNode = {
           load: () => import("../commands/model_validate.ts"),
         },
         {
+          name: "cancel",
+          summary: "cancel a run in flight in swamp serve",
+          usage: "<run-id>",
+          minArgs: 1,
+          maxArgs: 1,
+          description:
+            "Asks the daemon to stop the run; code that does not stop is terminated.\nRuns started without the daemon are stopped with Ctrl-C where they run.",
+          flags: [json],
+          load: () => import("../commands/model_cancel.ts"),
+        },
+        {
           name: "method",
           summary: "run model methods",
           children: [
@@ -206,12 +217,77 @@ export const COMMAND_TREE: CommandNode = {
                   "abort the run after this long (500ms, 2s, 5m)",
                   "duration",
                 ),
+                {
+                  name: "daemon",
+                  type: "boolean",
+                  description:
+                    "run through this repository's swamp serve; fail if none is running",
+                },
+                {
+                  name: "no-daemon",
+                  type: "boolean",
+                  description: "run locally even when swamp serve is running",
+                },
                 json,
                 timings,
               ],
               load: () => import("../commands/method_run.ts"),
             },
           ],
+        },
+      ],
+    },
+    {
+      name: "serve",
+      summary: "run the resident daemon that method runs are handed to",
+      description:
+        "Listens on .swamp/serve.sock (mode 0600); --port adds TCP with a bearer token.\nIn the foreground by default (logs to stderr); --detach returns once it answers.\nSIGTERM/SIGINT: stop accepting, let runs finish for --grace, cancel the rest.",
+      flags: [
+        {
+          name: "detach",
+          type: "boolean",
+          description: "start in the background and return once it answers",
+        },
+        str(
+          "ready-timeout",
+          "how long --detach waits for the daemon (default 10s)",
+          "duration",
+        ),
+        str("port", "also listen on TCP on this port (0: any free port)", "n"),
+        str("host", "TCP address to bind (default 127.0.0.1)", "addr"),
+        str(
+          "token",
+          "TCP bearer token (default: generated into .swamp/serve.token)",
+          "token",
+        ),
+        str(
+          "grace",
+          "how long runs may finish on shutdown (default 10s)",
+          "duration",
+        ),
+        str("workers", "warm workers kept ready (default 2)", "n"),
+        str("max-workers", "most runs executing at once (default 4)", "n"),
+        str("log-file", "append logs to this file instead of stderr", "path"),
+        json,
+      ],
+      load: () => import("../commands/serve.ts"),
+      children: [
+        {
+          name: "status",
+          summary: "show whether the daemon runs, where, and what it is doing",
+          flags: [json],
+          load: () =>
+            import("../commands/serve.ts").then((m) => ({ run: m.status })),
+        },
+        {
+          name: "stop",
+          summary: "stop the daemon (SIGTERM, then wait for it to drain)",
+          flags: [
+            str("timeout", "how long to wait (default 60s)", "duration"),
+            json,
+          ],
+          load: () =>
+            import("../commands/serve.ts").then((m) => ({ run: m.stop })),
         },
       ],
     },

@@ -37,11 +37,13 @@ async function modelsFor(repo: Repo, target?: string) {
   return out;
 }
 
-/** `swamp data list [model]`: newest version of each data instance. */
-export async function list(ctx: CommandContext): Promise<void> {
-  const repo = await openRepo(ctx.cwd);
+/** Newest version of each data instance (of one model, or all), with its version count. */
+export async function listDataRows(
+  repo: Repo,
+  target?: string,
+): Promise<(DataMeta & { versions: number })[]> {
   const rows: (DataMeta & { versions: number })[] = [];
-  for (const d of await modelsFor(repo, ctx.args.positionals[0])) {
+  for (const d of await modelsFor(repo, target)) {
     const dir = modelDataDir(repo.dataDir, d.type, d.id);
     for (const instance of listInstances(dir)) {
       const versions = listVersions(join(dir, instance));
@@ -49,6 +51,13 @@ export async function list(ctx: CommandContext): Promise<void> {
       if (meta) rows.push({ ...meta, versions: versions.length });
     }
   }
+  return rows;
+}
+
+/** `swamp data list [model]`: newest version of each data instance. */
+export async function list(ctx: CommandContext): Promise<void> {
+  const repo = await openRepo(ctx.cwd);
+  const rows = await listDataRows(repo, ctx.args.positionals[0]);
   if (ctx.json) {
     printJson({ data: rows });
     return;

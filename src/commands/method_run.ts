@@ -2,10 +2,12 @@ import { parseDuration, splitKeyValue } from "../cli/args.ts";
 import type { CommandContext } from "../cli/commands.ts";
 import { SwampError } from "../cli/errors.ts";
 import { eprintln, formatBytes, printJson, println } from "../cli/output.ts";
-import { runMethod } from "../execution/service.ts";
 import type { LogLine } from "../models/context_impl.ts";
-import { openRepo } from "../repo/repo.ts";
+import { openRepo, type Repo } from "../repo/repo.ts";
+import { SOCKET_FILE } from "../serve/protocol.ts";
+import type { RunReport } from "../telemetry/run_report.ts";
 import { printTimings } from "../telemetry/timings.ts";
+import { join } from "../util/path.ts";
 
 /** Formats one method log line for stderr. */
 export function formatLog(line: LogLine): string {
@@ -58,9 +60,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
   Deno.addSignalListener("SIGINT", onSignal);
+  const onLog = (line: LogLine) => eprintln(formatLog(line));
   try {
-    const { report, exitCode } = await runMethod({
-      repo,
+    const request = {
       target,
       method,
       flagInputs,
@@ -68,39 +70,108 @@ export async function run(ctx: CommandContext): Promise<number> {
       driver: f.driver as string | undefined,
       driverConfig,
       timeoutMs,
-      signal: cancel.signal,
-      onLog: (line) => eprintln(formatLog(line)),
-    });
-    if (ctx.json) {
-      printJson({
-        runId: report.runId,
-        status: report.status,
-        data: report.data,
-        durationMs: report.durationMs,
-        ...(report.error ? { error: report.error } : {}),
+    };
+    const viaDaemon = f["no-daemon"]
+      ? undefined
+      : await tryDaemon(repo, request, onLog, cancel.signal, !!f.daemon);
+    const { report, exitCode } = viaDaemon ??
+      await (await import("../execution/service.ts")).runMethod({
+        repo,
+        ...request,
+        signal: cancel.signal,
+        onLog,
       });
-    } else if (report.status === "succeeded") {
-      println(
-        `${report.model}.${report.method} succeeded in ${
-          report.durationMs.toFixed(0)
-        } ms (run ${report.runId})`,
-      );
-      for (const d of report.data) {
-        println(`  ${d.kind} ${d.name} v${d.version} (${formatBytes(d.size)})`);
-      }
-      if (report.data.length === 0) println("  no data written");
-    } else {
-      eprintln(
-        `error: ${
-          report.error?.message ?? report.status
-        } (run ${report.runId})`,
-      );
-    }
-    if (f.timings) {
-      printTimings(report.phases, report.counters);
-    }
+    printOutcome(ctx, report);
     return exitCode;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
   }
+}
+
+/**
+ * Hands the run to this repository's daemon when one answers; undefined
+ * means "run locally". With `required` (--daemon) a missing daemon is an error.
+ */
+async function tryDaemon(
+  repo: Repo,
+  request: {
+    target: string;
+    method: string;
+    flagInputs: [string, string][];
+    stdinInputs?: Record<string, unknown>;
+    driver?: string;
+    driverConfig: Record<string, unknown>;
+    timeoutMs?: number;
+  },
+  onLog: (line: LogLine) => void,
+  signal: AbortSignal,
+  required: boolean,
+): Promise<{ report: RunReport; exitCode: number } | undefined> {
+  const unavailable = (why: string) => {
+    if (!required) return undefined;
+    throw new SwampError(
+      "daemon_unavailable",
+      `--daemon: swamp serve is not running for this repository (${why}); start it with 'swamp serve --detach'`,
+    );
+  };
+  try {
+    Deno.statSync(join(repo.swampDir, SOCKET_FILE));
+  } catch {
+    return unavailable("no socket");
+  }
+  const { runInDaemon, DaemonUnavailable } = await import(
+    "../serve/client.ts"
+  );
+  try {
+    return await runInDaemon(
+      repo,
+      {
+        model: request.target,
+        method: request.method,
+        flagInputs: request.flagInputs,
+        inputs: request.stdinInputs,
+        driver: request.driver,
+        driverConfig: Object.keys(request.driverConfig).length
+          ? request.driverConfig
+          : undefined,
+        timeoutMs: request.timeoutMs,
+      },
+      onLog,
+      signal,
+    );
+  } catch (err) {
+    if (err instanceof DaemonUnavailable) {
+      return unavailable("nothing answers on its socket");
+    }
+    throw err;
+  }
+}
+
+/** Prints a finished run the same way whether it ran locally or in the daemon. */
+function printOutcome(ctx: CommandContext, report: RunReport): void {
+  const f = ctx.args.flags;
+  if (ctx.json) {
+    printJson({
+      runId: report.runId,
+      status: report.status,
+      data: report.data,
+      durationMs: report.durationMs,
+      ...(report.error ? { error: report.error } : {}),
+    });
+  } else if (report.status === "succeeded") {
+    println(
+      `${report.model}.${report.method} succeeded in ${
+        report.durationMs.toFixed(0)
+      } ms (run ${report.runId})`,
+    );
+    for (const d of report.data) {
+      println(`  ${d.kind} ${d.name} v${d.version} (${formatBytes(d.size)})`);
+    }
+    if (report.data.length === 0) println("  no data written");
+  } else {
+    eprintln(
+      `error: ${report.error?.message ?? report.status} (run ${report.runId})`,
+    );
+  }
+  if (f.timings) printTimings(report.phases, report.counters);
 }

@@ -44,7 +44,19 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Recorded in the report when the run came through the daemon. */
   via?: string;
+  /**
+   * Called once the run is accepted (inputs valid, driver ready), with the
+   * report as it will start: lets the daemon stream the run id and record
+   * the run itself if it has to kill the code running it.
+   */
+  onStart?: (start: RunStart) => void;
 }
+
+/** The parts of a report known when a run starts. */
+export type RunStart = Omit<
+  RunReport,
+  "status" | "error" | "data" | "durationMs" | "phases" | "counters"
+>;
 
 /** What the caller gets back: the report plus the exit code the CLI should use. */
 export interface RunOutcome {
@@ -211,6 +223,25 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
     secrets.reduce((acc, sec) => acc.split(sec).join(REDACTED), s);
 
   const runId = newRunId();
+  const start: RunStart = {
+    runId,
+    model: def.name,
+    modelId: def.id,
+    type: def.type,
+    typeVersion: info.version,
+    method: req.method,
+    driver: driver.name,
+    inputs: {
+      arguments: redact(argsIn, secretKeysArgs),
+      globalArguments: redact(
+        globalsIn as Record<string, unknown>,
+        secretKeysGlobals,
+      ),
+    },
+    startedAt,
+    ...(req.via ? { via: req.via } : {}),
+  };
+  req.onStart?.(start);
   const logs: LogLine[] = [];
   const onLog = (line: LogLine) => {
     const clean = secrets.length
@@ -332,28 +363,13 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
 
   phases.total = Math.round((performance.now() - started) * 100) / 100;
   const report: RunReport = {
-    runId,
-    model: def.name,
-    modelId: def.id,
-    type: def.type,
-    typeVersion: info.version,
-    method: req.method,
-    driver: driver.name,
-    inputs: {
-      arguments: redact(argsIn, secretKeysArgs),
-      globalArguments: redact(
-        globalsIn as Record<string, unknown>,
-        secretKeysGlobals,
-      ),
-    },
+    ...start,
     status,
     ...(error ? { error } : {}),
     data,
-    startedAt,
     durationMs: phases.total,
     phases,
     counters,
-    ...(req.via ? { via: req.via } : {}),
   };
   await writeReport(req.repo.runsDir, report);
   await writeLogs(req.repo.runsDir, runId, logs);

@@ -1,0 +1,171 @@
+// The CLI side of the daemon: find it, hand it a run, stream the answer.
+// Loaded only when a daemon socket exists, and kept small for that reason.
+import { SwampError } from "../cli/errors.ts";
+import type { LogLine } from "../models/context_impl.ts";
+import type { Repo } from "../repo/repo.ts";
+import type { RunReport } from "../telemetry/run_report.ts";
+import { join } from "../util/path.ts";
+import { readAll, socketRequest, type SocketResponse } from "./http_client.ts";
+import {
+  API,
+  type DaemonInfo,
+  INFO_FILE,
+  type RunBody,
+  type RunEvent,
+  SOCKET_FILE,
+} from "./protocol.ts";
+
+/** Path of the repository's daemon socket. */
+export function socketPath(repo: Repo): string {
+  return join(repo.swampDir, SOCKET_FILE);
+}
+
+/** Thrown when nothing answers on the socket (no daemon, or a dead one). */
+export class DaemonUnavailable extends Error {}
+
+/** A JSON-ish answer from the daemon. */
+export interface DaemonReply {
+  status: number;
+  ok: boolean;
+  body: SocketResponse["body"];
+  // deno-lint-ignore no-explicit-any
+  json(): Promise<any>;
+}
+
+/** A request to the repository's daemon over its unix socket. */
+export async function daemonFetch(
+  repo: Repo,
+  path: string,
+  init: { method?: string; body?: string } = {},
+): Promise<DaemonReply> {
+  let res: SocketResponse;
+  try {
+    res = await socketRequest(
+      socketPath(repo),
+      init.method ?? "GET",
+      `${API}${path}`,
+      init.body,
+    );
+  } catch (err) {
+    throw new DaemonUnavailable((err as Error).message);
+  }
+  return {
+    status: res.status,
+    ok: res.status >= 200 && res.status < 300,
+    body: res.body,
+    json: async () => JSON.parse(await readAll(res)),
+  };
+}
+
+/** The running daemon's info when it answers a health check, else undefined. */
+export async function probeDaemon(
+  repo: Repo,
+  timeoutMs = 1500,
+): Promise<DaemonInfo | undefined> {
+  try {
+    await Deno.stat(socketPath(repo));
+  } catch {
+    return undefined;
+  }
+  try {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const healthy = await Promise.race([
+      daemonFetch(repo, "/health").then(async (res) => {
+        await res.json();
+        return res.ok;
+      }),
+      new Promise<boolean>((
+        r,
+      ) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
+    if (!healthy) return undefined;
+    return JSON.parse(
+      await Deno.readTextFile(join(repo.swampDir, INFO_FILE)),
+    ) as DaemonInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads an NDJSON body event by event. */
+async function* events(
+  body: AsyncIterable<Uint8Array>,
+): AsyncGenerator<RunEvent> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) !== -1) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line) yield JSON.parse(line) as RunEvent;
+    }
+  }
+  if (buffered.trim()) yield JSON.parse(buffered) as RunEvent;
+}
+
+/**
+ * Runs a method in the daemon: streams its logs to `onLog` and returns its
+ * report and exit code; errors come back as the SwampError they were. When
+ * `signal` fires (Ctrl-C) the run is cancelled in the daemon and its
+ * (cancelled) result is still returned.
+ */
+export async function runInDaemon(
+  repo: Repo,
+  body: RunBody,
+  onLog: (line: LogLine) => void,
+  signal?: AbortSignal,
+): Promise<{ report: RunReport; exitCode: number }> {
+  const res = await daemonFetch(repo, "/runs", {
+    method: "POST",
+    body: JSON.stringify(body),
+  });
+  let runId: string | undefined;
+  let cancelRequested = false;
+  const cancel = () => {
+    cancelRequested = true;
+    if (runId) {
+      daemonFetch(repo, `/runs/${runId}/cancel`, { method: "POST" })
+        .then((r) => r.json()).catch(() => {});
+    }
+  };
+  signal?.addEventListener("abort", cancel, { once: true });
+  try {
+    for await (const ev of events(res.body)) {
+      switch (ev.event) {
+        case "started":
+          runId = ev.runId;
+          if (cancelRequested) cancel();
+          break;
+        case "log":
+          onLog({ level: ev.level, message: ev.message, time: ev.time });
+          break;
+        case "output": {
+          const out = ev.stream === "stdout" ? Deno.stdout : Deno.stderr;
+          const bytes = new TextEncoder().encode(ev.text + "\n");
+          let n = 0;
+          while (n < bytes.length) n += out.writeSync(bytes.subarray(n));
+          break;
+        }
+        case "result":
+          return { report: ev.report as RunReport, exitCode: ev.exitCode };
+        case "error": {
+          const { code, message, ...details } = ev.error;
+          throw new SwampError(
+            code as SwampError["code"],
+            message,
+            details,
+            ev.exitCode,
+          );
+        }
+      }
+    }
+  } finally {
+    signal?.removeEventListener("abort", cancel);
+  }
+  throw new SwampError(
+    "daemon_unavailable",
+    "the daemon closed the connection before the run finished",
+  );
+}

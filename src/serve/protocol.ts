@@ -1,0 +1,56 @@
+// The daemon's files and HTTP wire format, shared by the daemon and its
+// clients. Kept free of imports so the client path stays small.
+
+/** Files of a running daemon, inside `.swamp/`. */
+export const SOCKET_FILE = "serve.sock";
+/** Written once the daemon listens: who it is and where. */
+export const INFO_FILE = "serve.json";
+/** The TCP bearer token (mode 0600) when it was generated. */
+export const TOKEN_FILE = "serve.token";
+/** Log of a detached daemon. */
+export const LOG_FILE = "serve.log";
+
+/** API version prefix of every route. */
+export const API = "/v1";
+
+/** What `.swamp/serve.json` holds. */
+export interface DaemonInfo {
+  pid: number;
+  socket: string;
+  tcp?: { host: string; port: number };
+  startedAt: string;
+  version: string;
+}
+
+/** Body of `POST /v1/runs`. */
+export interface RunBody {
+  /** Definition name or id. */
+  model: string;
+  method: string;
+  /** Inputs as a JSON object (like `--stdin`). */
+  inputs?: Record<string, unknown>;
+  /** Inputs as command-line strings, coerced by schema (like `--input`). */
+  flagInputs?: [string, string][];
+  driver?: string;
+  driverConfig?: Record<string, unknown>;
+  timeoutMs?: number;
+}
+
+/** One line of the NDJSON stream `POST /v1/runs` answers with. */
+export type RunEvent =
+  | { event: "started"; runId: string }
+  | {
+    event: "log";
+    level: "debug" | "info" | "warn" | "error";
+    message: string;
+    time: string;
+  }
+  /** What the method printed with console.* (a local run prints it directly). */
+  | { event: "output"; stream: "stdout" | "stderr"; text: string }
+  // deno-lint-ignore no-explicit-any
+  | { event: "result"; exitCode: number; report: any }
+  | {
+    event: "error";
+    exitCode: number;
+    error: { code: string; message: string; [k: string]: unknown };
+  };
