@@ -238,6 +238,18 @@ export const COMMAND_TREE: CommandNode = {
       ],
     },
     {
+      name: "serve-worker",
+      hidden: true,
+      summary: "internal: a warm worker process of swamp serve",
+      usage: "<repo-root>",
+      minArgs: 1,
+      maxArgs: 1,
+      load: () =>
+        import("../serve/run_worker.ts").then((m) => ({
+          run: (ctx: CommandContext) => m.workerMain(ctx.args.positionals[0]),
+        })),
+    },
+    {
       name: "serve",
       summary: "run the resident daemon that method runs are handed to",
       description:

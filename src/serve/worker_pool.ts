@@ -6,8 +6,10 @@ import {
   writeLogs,
   writeReport,
 } from "../telemetry/run_report.ts";
+import { selfCommand } from "../cli/self_command.ts";
+import { forEachLine } from "../util/lines.ts";
 import type { RunBody } from "./protocol.ts";
-import type { FromWorker, ToWorker } from "./run_worker.ts";
+import { type FromWorker, type ToWorker, WORKER_PREFIX } from "./run_worker.ts";
 
 /** What the daemon hears about one run. */
 export interface RunHandlers {
@@ -29,8 +31,13 @@ export interface PoolOptions {
 }
 
 interface Slot {
-  worker: Worker;
+  child: Deno.ChildProcess;
+  stdin: WritableStreamDefaultWriter<Uint8Array>;
   run?: ActiveRun;
+  /** Last stderr lines, quoted when the worker dies. */
+  stderr: string[];
+  dead: boolean;
+  ready: boolean;
 }
 
 interface ActiveRun {
@@ -46,9 +53,9 @@ interface ActiveRun {
 }
 
 /**
- * Warm workers that run methods for the daemon, one run per worker at a
- * time. A run whose code ignores its timeout or a cancel is stopped by
- * terminating its worker (which also releases its file locks); the worker is
+ * Warm worker processes that run methods for the daemon, one run per worker
+ * at a time. A run whose code ignores its timeout or a cancel is stopped by
+ * killing its worker (the OS releases its file locks); the worker is
  * replaced, and the daemon records the run's report itself.
  */
 export class WorkerPool {
@@ -113,43 +120,79 @@ export class WorkerPool {
     for (const id of [...this.#byRunId.keys()]) this.cancel(id);
   }
 
-  /** Terminates every worker. */
+  /** Kills every worker. */
   close(): void {
     this.#closed = true;
-    for (const s of this.#slots) s.worker.terminate();
+    for (const s of this.#slots) this.#killProcess(s);
     this.#slots.clear();
   }
 
   #spawn(): Slot {
-    const worker = new Worker(new URL("./run_worker.ts", import.meta.url), {
-      type: "module",
-      name: "swamp-run-worker",
-    });
-    const slot: Slot = { worker };
-    worker.onmessage = (e: MessageEvent<FromWorker>) =>
-      this.#onMessage(slot, e.data);
-    worker.onerror = (e: ErrorEvent) => {
-      // An error escaping the method (e.g. an unhandled rejection) kills the
-      // worker, never the daemon: fail its run and replace the worker.
-      e.preventDefault();
+    const [exe, ...args] = selfCommand();
+    const child = new Deno.Command(exe, {
+      args: [...args, "serve-worker", this.#repo.root],
+      cwd: this.#repo.root,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const slot: Slot = {
+      child,
+      stdin: child.stdin.getWriter(),
+      stderr: [],
+      dead: false,
+      ready: false,
+    };
+    const out = forEachLine(child.stdout, (line) => {
+      if (line.startsWith(WORKER_PREFIX)) {
+        this.#onMessage(slot, JSON.parse(line.slice(WORKER_PREFIX.length)));
+      } else if (slot.run) {
+        slot.run.handlers.onOutput("stdout", line); // printed by the method
+      }
+    }).catch(() => {});
+    const err = forEachLine(child.stderr, (line) => {
+      slot.stderr.push(line);
+      if (slot.stderr.length > 30) slot.stderr.shift();
+      if (slot.run) slot.run.handlers.onOutput("stderr", line);
+    }).catch(() => {});
+    Promise.all([out, err, child.status]).then(([, , status]) => {
+      // A worker that dies by itself (e.g. an error escaping the method)
+      // takes only its own run with it.
+      if (slot.dead) return;
       const run = slot.run;
-      this.#retire(slot);
+      // One that dies before it is ready is not replaced at once (no
+      // crash loop); the next run that needs a worker starts one.
+      this.#retire(slot, slot.ready);
       if (run && !run.done) {
+        // Deno's "error: Uncaught ..." line says what went wrong.
+        const why = slot.stderr.find((l) => l.startsWith("error:")) ??
+          slot.stderr.filter((l) => l.trim()).slice(-2).join(" | ");
         this.#finishKilled(
           run,
           "failed",
-          `the method crashed its worker: ${e.message}`,
+          `the method crashed its worker (exit ${status.code})${
+            why ? `: ${why}` : ""
+          }`,
         );
       }
       this.#dispatch();
-    };
-    this.#post(slot, { type: "warm", root: this.#repo.root });
+    });
     this.#slots.add(slot);
     return slot;
   }
 
   #post(slot: Slot, m: ToWorker): void {
-    slot.worker.postMessage(m);
+    slot.stdin.write(new TextEncoder().encode(JSON.stringify(m) + "\n"))
+      .catch(() => {});
+  }
+
+  #killProcess(slot: Slot): void {
+    slot.dead = true;
+    try {
+      slot.child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
   }
 
   #dispatch(): void {
@@ -172,14 +215,16 @@ export class WorkerPool {
       this.#post(slot, {
         type: "run",
         job: run.job,
-        root: this.#repo.root,
         body: run.body,
       });
     }
   }
 
   #onMessage(slot: Slot, m: FromWorker): void {
-    if (m.type === "ready") return;
+    if (m.type === "ready") {
+      slot.ready = true;
+      return;
+    }
     const run = slot.run;
     if (!run || run.job !== m.job || run.done) return;
     switch (m.type) {
@@ -214,22 +259,24 @@ export class WorkerPool {
     if (run.slot) run.slot.run = undefined;
   }
 
-  #retire(slot: Slot): void {
-    slot.worker.terminate();
+  #retire(slot: Slot, replace = true): void {
+    this.#killProcess(slot);
     this.#slots.delete(slot);
-    if (!this.#closed && this.#slots.size < this.#opts.minWorkers) {
+    if (
+      replace && !this.#closed && this.#slots.size < this.#opts.minWorkers
+    ) {
       this.#spawn();
     }
   }
 
-  /** Stops a run whose code did not stop: terminates its worker. */
+  /** Stops a run whose code did not stop: kills its worker. */
   #kill(run: ActiveRun, status: "timeout" | "cancelled"): void {
     if (run.done || !run.slot) return;
     const slot = run.slot;
     this.#retire(slot);
     const message = status === "timeout"
-      ? `timed out after ${run.body.timeoutMs} ms (--timeout); the method did not stop, so its worker was terminated`
-      : "the run was cancelled; the method did not stop, so its worker was terminated";
+      ? `timed out after ${run.body.timeoutMs} ms (--timeout); the method did not stop, so its worker was killed`
+      : "the run was cancelled; the method did not stop, so its worker was killed";
     this.#finishKilled(run, status, message);
     this.#dispatch();
   }
