@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Row } from "./e2e.ts";
-import { medianOf, swampArgs, timeOnce } from "./e2e.ts";
+import { median, medianOf, swampArgs, timeOnce } from "./e2e.ts";
 
 /** What a scenario gets: a repo with the generated types, a scratch dir, run count and the floor. */
 export interface ScenarioContext {
@@ -198,9 +198,111 @@ async function outOfProcessRuns(ctx: ScenarioContext): Promise<Row[]> {
   return rows;
 }
 
+/** Resident set size (kB) of a process, from /proc. */
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return m ? Number(m[1]) : 0;
+}
+
+/** Direct children of a process (the daemon's worker processes). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) out.push(Number(e.name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** The trivial run through `swamp serve`, 200 runs in a row, and the daemon's memory. */
+async function daemonRuns(ctx: ScenarioContext): Promise<Row[]> {
+  const daemon = new Deno.Command(Deno.execPath(), {
+    args: swampArgs("serve"),
+    cwd: ctx.repo,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    for (let i = 0; i < 200; i++) {
+      try {
+        await Deno.stat(join(ctx.repo, ".swamp", "serve.json"));
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const args = swampArgs("model", "method", "run", "trivial", "noop");
+    await timeOnce(args, ctx.repo);
+    const e2e = await medianOf(ctx.runs, () => timeOnce(args, ctx.repo));
+    const serverSide: number[] = [];
+    for (let i = 0; i < ctx.runs; i++) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [...args, "--json"],
+        cwd: ctx.repo,
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      serverSide.push(
+        JSON.parse(new TextDecoder().decode(out.stdout)).durationMs,
+      );
+    }
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) await timeOnce(args, ctx.repo);
+    const loop = performance.now() - t0;
+    // Memory with the 120-type catalog loaded and the run's bundle imported.
+    const workers = childrenOf(daemon.pid);
+    const main = rssKb(daemon.pid);
+    const total = main + workers.reduce((n, p) => n + rssKb(p), 0);
+    const noDaemon = await medianOf(
+      ctx.runs,
+      () => timeOnce([...args, "--no-daemon"], ctx.repo),
+    );
+    return [
+      {
+        name: "model method run (trivial) through swamp serve, end to end",
+        ms: e2e,
+        target: "<= 50",
+      },
+      {
+        name: "  same, server side (report durationMs)",
+        ms: median(serverSide),
+        target: "-",
+      },
+      {
+        name: "  same with --no-daemon (same bench run)",
+        ms: noDaemon,
+        target: "<= 150",
+      },
+      {
+        name: "  200 runs in a row through the daemon, per run",
+        ms: loop / 200,
+        target: "-",
+      },
+      {
+        name: `  daemon RSS MB: main ${
+          (main / 1024).toFixed(0)
+        } + ${workers.length} workers`,
+        ms: total / 1024,
+        target: "<= 150",
+      },
+    ];
+  } finally {
+    daemon.kill("SIGTERM");
+    await daemon.status;
+  }
+}
+
 /** Benchmark scenarios beyond type search. */
 export const extraScenarios: ((ctx: ScenarioContext) => Promise<Row[]>)[] = [
   trivialRun,
   tracedRun,
   outOfProcessRuns,
+  daemonRuns,
 ];

@@ -277,7 +277,7 @@ export const COMMAND_TREE: CommandNode = {
           "how long runs may finish on shutdown (default 10s)",
           "duration",
         ),
-        str("workers", "warm workers kept ready (default 2)", "n"),
+        str("workers", "warm worker processes kept ready (default 1)", "n"),
         str("max-workers", "most runs executing at once (default 4)", "n"),
         str("log-file", "append logs to this file instead of stderr", "path"),
         json,

@@ -40,7 +40,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (port !== undefined && port > 65535) {
     throw new SwampError("usage", `--port: ${port} is not a port number`);
   }
-  const minWorkers = intFlag(f.workers, "--workers", 1) ?? 2;
+  const minWorkers = intFlag(f.workers, "--workers", 1) ?? 1;
   const maxWorkers = Math.max(
     minWorkers,
     intFlag(f["max-workers"], "--max-workers", 1) ?? 4,

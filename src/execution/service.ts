@@ -44,6 +44,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Recorded in the report when the run came through the daemon. */
   via?: string;
+  /** Reuse the last catalog load when no file's stat changed (the daemon). */
+  statMemo?: boolean;
   /**
    * Called once the run is accepted (inputs valid, driver ready), with the
    * report as it will start: lets the daemon stream the run id and record
@@ -135,7 +137,10 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
   };
 
   let t = performance.now();
-  const loaded = await loadCatalog(req.repo, { progress: true });
+  const loaded = await loadCatalog(req.repo, {
+    progress: true,
+    statMemo: req.statMemo,
+  });
   const stored = await findDefinition(req.repo, req.target);
   const def = stored.definition;
   const entry = await findType(loaded, def.type);

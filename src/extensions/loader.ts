@@ -55,6 +55,29 @@ export interface LoadedCatalog {
 export interface LoadOptions {
   /** Print progress lines to stderr while bundling. */
   progress?: boolean;
+  /**
+   * For long-lived processes (the serve daemon): when no covered file's
+   * stat (mtime, size, inode) changed since the last load in this process,
+   * reuse that load without reading or hashing any file. Any stat change
+   * falls through to the content fingerprints.
+   */
+  statMemo?: boolean;
+}
+
+/** The last load per repository in this process, with the stats it saw. */
+const statMemos = new Map<string, { key: string; loaded: LoadedCatalog }>();
+
+function statKey(paths: string[]): string {
+  const parts: string[] = [];
+  for (const p of new Set(paths)) {
+    try {
+      const st = Deno.statSync(p);
+      parts.push(`${p}:${st.mtime?.getTime()}:${st.size}:${st.ino}`);
+    } catch {
+      parts.push(`${p}:-`);
+    }
+  }
+  return parts.join("\n");
 }
 
 const stats = (): LoaderStats => ({
@@ -85,6 +108,7 @@ export function loadCatalog(
     () => ({ "swamp.repo": repo.root }),
     async (span) => {
       const loaded = await loadCatalogUntraced(repo, options);
+
       span.setAttributes({
         "swamp.extensions.discovered": loaded.stats.discovered,
         "swamp.extensions.stale": loaded.stats.stale.length,
@@ -106,13 +130,34 @@ async function loadCatalogUntraced(
     st.timings[name] = Math.round((now - t) * 100) / 100;
     t = now;
   };
+  const files = discoverModelFiles(repo.modelsDir);
+  st.discovered = files.length;
+  lap("discover");
+  const memo = options.statMemo ? statMemos.get(repo.root) : undefined;
+  const keyOf = (loaded: LoadedCatalog) =>
+    statKey([
+      ...files,
+      ...loaded.types.flatMap((e) => e.deps).map((d) => resolve(repo.root, d)),
+      repo.catalogFile,
+      join(repo.root, "deno.json"),
+    ]);
+  if (memo && memo.key === keyOf(memo.loaded)) {
+    st.reused = memo.loaded.stats.discovered;
+    lap("statMemo");
+    return { ...memo.loaded, stats: st };
+  }
+  // Keyed after the load, so the catalog file it may write is covered.
+  const remember = (loaded: LoadedCatalog): LoadedCatalog => {
+    if (options.statMemo) {
+      statMemos.set(repo.root, { key: keyOf(loaded), loaded });
+    }
+    return loaded;
+  };
   const [previous, salt] = await Promise.all([
     readCatalog(repo.catalogFile),
     fingerprintSalt(repo),
   ]);
-  const files = discoverModelFiles(repo.modelsDir);
-  st.discovered = files.length;
-  lap("discover");
+  lap("readCatalog");
   const builtinFingerprint = `builtin-${SWAMP_VERSION}`;
   // Fast path: one digest over every file the catalog covers. Unchanged
   // content (not mtimes) means every entry is fresh as it is.
@@ -127,7 +172,7 @@ async function loadCatalogUntraced(
       if (tree === previous.tree) {
         st.reused = known.length;
         lap("fingerprint");
-        return { ...usableView(previous.entries), stats: st };
+        return remember({ ...usableView(previous.entries), stats: st });
       }
     }
   }
@@ -184,7 +229,7 @@ async function loadCatalogUntraced(
     await collectUnusedBundles(repo, entries);
   }
   lap("catalog");
-  return { ...usableView(entries), stats: st };
+  return remember({ ...usableView(entries), stats: st });
 }
 
 /** Absolute paths of every model file and local dependency the entries cover. */

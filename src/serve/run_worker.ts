@@ -66,7 +66,7 @@ export async function workerMain(root: string): Promise<void> {
     ]);
   installHostZod();
   try {
-    await loadCatalog(await openRepo(root));
+    await loadCatalog(await openRepo(root), { statMemo: true });
   } catch {
     // reported by the first run that needs the catalog
   }
@@ -89,6 +89,7 @@ export async function workerMain(root: string): Promise<void> {
         timeoutMs: body.timeoutMs,
         signal: controller.signal,
         via: "serve",
+        statMemo: true,
         onStart: (start) => post({ type: "started", job, start }),
         onLog: (line) => post({ type: "log", job, line }),
       });

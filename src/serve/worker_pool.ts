@@ -38,7 +38,12 @@ interface Slot {
   stderr: string[];
   dead: boolean;
   ready: boolean;
+  /** Retires a worker beyond the warm minimum after it idles a while. */
+  idleTimer?: ReturnType<typeof setTimeout>;
 }
+
+/** How long a worker beyond the warm minimum may sit idle before it is stopped. */
+const IDLE_RETIRE_MS = 30_000;
 
 interface ActiveRun {
   job: number;
@@ -188,6 +193,7 @@ export class WorkerPool {
 
   #killProcess(slot: Slot): void {
     slot.dead = true;
+    clearTimeout(slot.idleTimer);
     try {
       slot.child.kill("SIGKILL");
     } catch {
@@ -204,6 +210,7 @@ export class WorkerPool {
       }
       if (!slot) return;
       const run = this.#queue.shift()!;
+      clearTimeout(slot.idleTimer);
       slot.run = run;
       run.slot = slot;
       if (run.body.timeoutMs !== undefined) {
@@ -256,7 +263,16 @@ export class WorkerPool {
     run.done = true;
     clearTimeout(run.watchdog);
     if (run.start) this.#byRunId.delete(run.start.runId);
-    if (run.slot) run.slot.run = undefined;
+    const slot = run.slot;
+    if (slot && slot.run === run) {
+      slot.run = undefined;
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = setTimeout(() => {
+        if (!slot.run && this.#slots.size > this.#opts.minWorkers) {
+          this.#retire(slot, false);
+        }
+      }, IDLE_RETIRE_MS);
+    }
   }
 
   #retire(slot: Slot, replace = true): void {
