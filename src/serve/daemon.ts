@@ -68,10 +68,14 @@ async function readJsonBody(req: Request, limit: number): Promise<unknown> {
   if (declared > limit) {
     throw new HttpError(413, "too_large", `request body over ${limit} bytes`);
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (req.body) {
-    for await (const chunk of req.body) {
+  let text: string;
+  if (req.headers.has("content-length")) {
+    // Declared and within the limit: read it in one go.
+    text = await req.text();
+  } else {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of req.body ?? []) {
       size += chunk.length;
       if (size > limit) {
         throw new HttpError(
@@ -82,14 +86,14 @@ async function readJsonBody(req: Request, limit: number): Promise<unknown> {
       }
       chunks.push(chunk);
     }
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    text = new TextDecoder().decode(all);
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  const text = new TextDecoder().decode(all);
   try {
     return JSON.parse(text);
   } catch (err) {
