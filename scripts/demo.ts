@@ -39,10 +39,13 @@ export const model = {
 };
 `;
 
+/** SWAMP_BIN runs the demo against another swamp (e.g. the compiled binary). */
+const swampBin = Deno.env.get("SWAMP_BIN");
+
 async function step(args: string[], stdin?: string): Promise<void> {
   console.log(`\n$ swamp ${args.join(" ")}`);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
+  const child = new Deno.Command(swampBin ?? Deno.execPath(), {
+    args: swampBin ? args : [
       "run",
       "-A",
       "--quiet",

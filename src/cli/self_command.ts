@@ -1,14 +1,15 @@
-import { isCompiledBinary } from "../extensions/deno_exec.ts";
-
 /**
  * The command line that starts this same swamp again: the executable itself
  * in the compiled binary, `deno run` of main.ts from source.
  */
-export function selfCommand(): string[] {
-  if (isCompiledBinary()) return [Deno.execPath()];
+export function selfCommand(
+  compiled = (Deno.build as { standalone?: boolean }).standalone === true,
+  execPath = Deno.execPath(),
+): string[] {
+  if (compiled) return [execPath];
   const root = new URL("../../", import.meta.url);
   return [
-    Deno.execPath(),
+    execPath,
     "run",
     "-A",
     "--quiet",

@@ -1,9 +1,14 @@
 import { join } from "../util/path.ts";
 import { SwampError } from "../cli/errors.ts";
 
-/** True inside a `deno compile` binary, where Deno.execPath() is swamp itself. */
+/**
+ * True inside a `deno compile` binary, where Deno.execPath() is swamp itself.
+ * SWAMP_ASSUME_COMPILED=1 makes a `deno run` behave the same for deno
+ * resolution, so tests can cover the binary's code path from source.
+ */
 export function isCompiledBinary(): boolean {
-  return (Deno.build as { standalone?: boolean }).standalone === true;
+  return (Deno.build as { standalone?: boolean }).standalone === true ||
+    Deno.env.get("SWAMP_ASSUME_COMPILED") === "1";
 }
 
 /** Where a deno executable was found, for messages and `doctor`. */
@@ -58,6 +63,7 @@ export function findDeno(lookup: DenoLookup): DenoExecutable | undefined {
 export function requireDeno(
   configured: string | undefined,
   purpose: string,
+  lookup: Partial<DenoLookup> = {},
 ): DenoExecutable {
   const found = findDeno({
     configured,
@@ -65,6 +71,7 @@ export function requireDeno(
     compiled: isCompiledBinary(),
     execPath: Deno.execPath(),
     pathVar: Deno.env.get("PATH"),
+    ...lookup,
   });
   if (!found) {
     throw new SwampError(
