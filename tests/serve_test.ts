@@ -139,6 +139,13 @@ Deno.test("serve: a run through the daemon matches a local run (output, exit cod
     }
     assert.deepEqual(Object.keys(ra.counters), Object.keys(rb.counters));
 
+    // Out-of-process drivers work through the daemon too.
+    const raw = await run(repo, "increment", "--driver", "raw", "--json");
+    expectCode(raw, 0);
+    const rr = await readReport(repo, raw.json().runId);
+    assert.equal(rr.via, "serve");
+    assert.equal(rr.driver, "raw");
+
     // Failures: same exit codes and messages either way.
     for (const args of [["boom"], ["write", "--input", "count=-1"], ["nope"]]) {
       const d = await run(repo, ...args, "--json");

@@ -18,9 +18,6 @@ export interface SelfContainedBundle {
 /** Per-process memo: one shared promise per model fingerprint. */
 const memo = new Map<string, Promise<string>>();
 
-/** Builds performed by this process (for tests and `doctor`). */
-export const selfContainedBuilds = { count: 0 };
-
 /**
  * Returns the self-contained bundle (zod and every dependency inlined) of a
  * model, building it on first need. Concurrent callers in this process share
@@ -46,7 +43,6 @@ export async function selfContainedBundle(
         if (await exists(path)) return path; // another process built it
         await build(repo, entry, path);
         built = true;
-        selfContainedBuilds.count++;
         return path;
       },
     );
