@@ -2,6 +2,7 @@ import { parseDuration } from "../cli/args.ts";
 import type { CommandContext } from "../cli/commands.ts";
 import { SwampError } from "../cli/errors.ts";
 import { eprintln, printJson, println } from "../cli/output.ts";
+import { findOnPath } from "../extensions/deno_exec.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
 import { probeDaemon, socketPath } from "../serve/client.ts";
 import { INFO_FILE, LOG_FILE } from "../serve/protocol.ts";
@@ -101,7 +102,7 @@ async function detach(ctx: CommandContext, repo: Repo): Promise<number> {
   const [exe, ...args] = selfCommand();
   const argv = [...args, "serve", ...forwarded, "--log-file", logFile];
   // setsid puts the daemon in its own session, away from this terminal's signals.
-  const useSetsid = await hasSetsid();
+  const useSetsid = findOnPath("setsid", Deno.env.get("PATH")) !== undefined;
   const child = new Deno.Command(useSetsid ? "setsid" : exe, {
     args: useSetsid ? [exe, ...argv] : argv,
     cwd: repo.root,
@@ -142,18 +143,6 @@ async function detach(ctx: CommandContext, repo: Repo): Promise<number> {
       tail ? `; last log lines:\n${tail}` : ""
     }`,
   );
-}
-
-async function hasSetsid(): Promise<boolean> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      await Deno.stat(join(dir || ".", "setsid"));
-      return true;
-    } catch {
-      // keep looking
-    }
-  }
-  return false;
 }
 
 /** `swamp serve status`: is a daemon running for this repository, and what is it doing. */

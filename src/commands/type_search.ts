@@ -1,5 +1,6 @@
 import type { CommandContext } from "../cli/commands.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
+import { typeSummary } from "../extensions/catalog.ts";
 import { loadCatalog, type LoadProblem } from "../extensions/loader.ts";
 import { openRepo } from "../repo/repo.ts";
 import { printTimings } from "../telemetry/timings.ts";
@@ -26,13 +27,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   });
   if (ctx.json) {
     printJson({
-      types: matches.map((e) => ({
-        type: e.info!.type,
-        version: e.info!.version,
-        description: e.info!.description,
-        methods: Object.keys(e.info!.methods),
-        file: e.file,
-      })),
+      types: matches.map(typeSummary),
       problems: loaded.problems,
       loader: loaded.stats,
     });

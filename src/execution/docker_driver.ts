@@ -233,7 +233,7 @@ export class DockerDriver implements Driver {
       `${MOUNT}/request.json`,
     ];
     try {
-      const child = await this.#spawn(args, "piped");
+      const child = this.#spawn(args, "piped");
       await superviseRunner(job, {
         child,
         kill: async () => {
@@ -255,7 +255,7 @@ export class DockerDriver implements Driver {
 
   async #command(job: DriverJob): Promise<MethodResult> {
     const g = job.globalArgs as ShellArgs;
-    const context = createMethodContext({ ...job });
+    const context = createMethodContext(job);
     const args = [
       ...containerArgs(this.config, job),
       ...(g.cwd ? ["-w", g.cwd] : []),
@@ -265,7 +265,7 @@ export class DockerDriver implements Driver {
       "-c",
       g.run,
     ];
-    const child = await this.#spawn(args, "null");
+    const child = this.#spawn(args, "null");
     let stop: Promise<void> | undefined;
     try {
       return await executeShell(context, {
@@ -282,24 +282,18 @@ export class DockerDriver implements Driver {
     }
   }
 
-  #spawn(
-    args: string[],
-    stdin: "piped" | "null",
-  ): Promise<Deno.ChildProcess> {
+  #spawn(args: string[], stdin: "piped" | "null"): Deno.ChildProcess {
     try {
-      return Promise.resolve(
-        new Deno.Command(this.config.command, {
-          args,
-          stdin,
-          stdout: "piped",
-          stderr: "piped",
-        }).spawn(),
-      );
+      return new Deno.Command(this.config.command, {
+        args,
+        stdin,
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) {
-        return Promise.reject(engineMissing(this.config.command));
-      }
-      return Promise.reject(err);
+      throw err instanceof Deno.errors.NotFound
+        ? engineMissing(this.config.command)
+        : err;
     }
   }
 }

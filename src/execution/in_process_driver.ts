@@ -8,17 +8,7 @@ export class InProcessDriver implements Driver {
   readonly outOfProcess = false;
 
   async execute(job: DriverJob): Promise<MethodResult | void> {
-    const context = createMethodContext({
-      model: job.model,
-      modelId: job.modelId,
-      methodName: job.methodName,
-      runId: job.runId,
-      globalArgs: job.globalArgs,
-      definition: job.definition,
-      writes: job.writes,
-      signal: job.signal,
-      onLog: job.onLog,
-    });
+    const context = createMethodContext(job);
     return await job.model.methods[job.methodName].execute(job.args, context);
   }
 }

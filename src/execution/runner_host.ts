@@ -71,17 +71,7 @@ export async function superviseRunner(
   proc: RunnerProcess,
   limits: RunnerLimits = {},
 ): Promise<void> {
-  const context = createMethodContext({
-    model: job.model,
-    modelId: job.modelId,
-    methodName: job.methodName,
-    runId: job.runId,
-    globalArgs: job.globalArgs,
-    definition: job.definition,
-    writes: job.writes,
-    signal: job.signal,
-    onLog: job.onLog,
-  });
+  const context = createMethodContext(job);
   const encoder = new TextEncoder();
   const stdin = proc.child.stdin.getWriter();
   let stdinOpen = true;

@@ -15,6 +15,7 @@ import {
 import type { DataHandle } from "../models/model_type.ts";
 import type { Repo } from "../repo/repo.ts";
 import {
+  emptyCounters,
   type RunReport,
   type RunStatus,
   writeLogs,
@@ -124,13 +125,7 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const phases: Record<string, number> = {};
-  const counters = {
-    bundlesImported: 0,
-    bundlesBuilt: 0,
-    cacheHits: 0,
-    selfContainedBuilt: 0,
-    selfContainedCacheHits: 0,
-  };
+  const counters = emptyCounters();
   const mark = (name: string, since: number) => {
     phases[name] = Math.round((performance.now() - since) * 100) / 100;
     return performance.now();

@@ -56,6 +56,23 @@ export interface Catalog {
 }
 
 /** Reads the catalog; undefined when missing, unreadable or of another format. */
+/** How a usable type is listed (type search --json, GET /v1/types). */
+export function typeSummary(e: CatalogEntry): {
+  type: string;
+  version: string;
+  description?: string;
+  methods: string[];
+  file: string;
+} {
+  return {
+    type: e.info!.type,
+    version: e.info!.version,
+    description: e.info!.description,
+    methods: Object.keys(e.info!.methods),
+    file: e.file,
+  };
+}
+
 export async function readCatalog(path: string): Promise<Catalog | undefined> {
   let text: string;
   try {

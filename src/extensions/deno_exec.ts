@@ -48,13 +48,24 @@ export function findDeno(lookup: DenoLookup): DenoExecutable | undefined {
   if (!lookup.compiled) {
     return { path: lookup.execPath, source: "running deno" };
   }
-  for (const dir of (lookup.pathVar ?? "").split(":")) {
+  const onPath = findOnPath(
+    Deno.build.os === "windows" ? "deno.exe" : "deno",
+    lookup.pathVar,
+    isExec,
+  );
+  return onPath ? { path: onPath, source: "PATH" } : undefined;
+}
+
+/** The first executable called `name` in the directories of a PATH value. */
+export function findOnPath(
+  name: string,
+  pathVar: string | undefined,
+  isExecutable: (path: string) => boolean = defaultIsExecutable,
+): string | undefined {
+  for (const dir of (pathVar ?? "").split(":")) {
     if (!dir) continue;
-    const candidate = join(
-      dir,
-      Deno.build.os === "windows" ? "deno.exe" : "deno",
-    );
-    if (isExec(candidate)) return { path: candidate, source: "PATH" };
+    const candidate = join(dir, name);
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
 }

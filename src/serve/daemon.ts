@@ -277,16 +277,13 @@ export async function startDaemon(
         });
       }
       if (path === `${API}/types` && req.method === "GET") {
-        const { loadCatalog } = await import("../extensions/loader.ts");
+        const [{ loadCatalog }, { typeSummary }] = await Promise.all([
+          import("../extensions/loader.ts"),
+          import("../extensions/catalog.ts"),
+        ]);
         const loaded = await loadCatalog(repo);
         return json({
-          types: loaded.types.map((e) => ({
-            type: e.info!.type,
-            version: e.info!.version,
-            description: e.info!.description,
-            methods: Object.keys(e.info!.methods),
-            file: e.file,
-          })),
+          types: loaded.types.map(typeSummary),
           problems: loaded.problems,
         });
       }

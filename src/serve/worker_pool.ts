@@ -2,6 +2,7 @@ import type { RunStart } from "../execution/service.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { Repo } from "../repo/repo.ts";
 import {
+  emptyCounters,
   type RunReport,
   writeLogs,
   writeReport,
@@ -315,13 +316,7 @@ export class WorkerPool {
       data: [],
       durationMs: Math.round((performance.now() - run.startedMs) * 100) / 100,
       phases: {},
-      counters: {
-        bundlesImported: 0,
-        bundlesBuilt: 0,
-        cacheHits: 0,
-        selfContainedBuilt: 0,
-        selfContainedCacheHits: 0,
-      },
+      counters: emptyCounters(),
     };
     const runsDir = this.#repo.runsDir;
     writeReport(runsDir, report)

@@ -40,6 +40,17 @@ export interface RunReport {
   via?: string;
 }
 
+/** The counters of a run that has built, imported and reused nothing yet. */
+export function emptyCounters(): RunReport["counters"] {
+  return {
+    bundlesImported: 0,
+    bundlesBuilt: 0,
+    cacheHits: 0,
+    selfContainedBuilt: 0,
+    selfContainedCacheHits: 0,
+  };
+}
+
 /** File of a run's report. */
 export function reportPath(runsDir: string, runId: string): string {
   return join(runsDir, `${runId}.json`);
