@@ -250,6 +250,16 @@ export const COMMAND_TREE: CommandNode = {
         })),
     },
     {
+      name: "describe-worker",
+      hidden: true,
+      summary: "internal: imports and describes new bundles for the loader",
+      maxArgs: 0,
+      load: () =>
+        import("../extensions/describer.ts").then((m) => ({
+          run: () => m.describerMain(),
+        })),
+    },
+    {
       name: "serve",
       summary: "run the resident daemon that method runs are handed to",
       description:

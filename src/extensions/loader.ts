@@ -21,6 +21,7 @@ import {
 } from "./fingerprint.ts";
 import type { ModelType } from "../models/model_type.ts";
 import { withSpan } from "../telemetry/tracing.ts";
+import type { DescribeJob } from "./describe_isolated.ts";
 
 /** Counters and timings of one catalog load, for `doctor`, `--timings` and tests. */
 export interface LoaderStats {
@@ -31,8 +32,10 @@ export interface LoaderStats {
   /** Model files bundled in this load (relative paths). */
   bundled: string[];
   bundleProcesses: number;
-  /** Bundles imported into this process. */
+  /** Bundles imported to describe them (in describer subprocesses). */
   imported: number;
+  /** Describer subprocesses started (one, plus one per file that looped or exited). */
+  describeProcesses: number;
   catalogWritten: boolean;
   timings: Record<string, number>;
 }
@@ -87,6 +90,7 @@ const stats = (): LoaderStats => ({
   bundled: [],
   bundleProcesses: 0,
   imported: 0,
+  describeProcesses: 0,
   catalogWritten: false,
   timings: {},
 });
@@ -298,102 +302,125 @@ async function buildEntries(
   st: LoaderStats,
   options: LoadOptions,
 ): Promise<CatalogEntry[]> {
-  const { requireDeno } = await import("./deno_exec.ts");
-  const { bundleBatch } = await import("./bundler.ts");
+  const [{ requireDeno }, { bundleBatch }, isolated, { selfCommand }] =
+    await Promise.all([
+      import("./deno_exec.ts"),
+      import("./bundler.ts"),
+      import("./describe_isolated.ts"),
+      import("../cli/self_command.ts"),
+    ]);
+  const { describeIsolated, loadTimeoutMs, startDescriber } = isolated;
   const deno = requireDeno(repo.config.deno, "bundling model types");
-  const t0 = performance.now();
-  if (options.progress) {
-    eprintln(
-      `swamp: bundling ${stale.length} model type file${
-        stale.length === 1 ? "" : "s"
-      }…`,
-    );
-  }
-  const key = (await sha256Hex(
-    stale.map((f) => prints.get(f)!.fingerprint).sort().join("\n"),
-  )).slice(0, 16);
-  const tmpDir = join(repo.bundlesDir, `.tmp-${crypto.randomUUID()}`);
-  const finalDir = join(repo.bundlesDir, key);
-  let configFile: string | undefined = join(repo.root, "deno.json");
+  // Started now, so its start-up (deno, zod) overlaps the bundling.
+  const describerCommand = selfCommand();
+  const describer = startDescriber(describerCommand);
   try {
-    await Deno.stat(configFile);
-  } catch {
-    configFile = undefined;
+    return await bundleAndDescribe();
+  } finally {
+    describer.kill();
   }
-  const outcome = await withSpan(
-    "swamp.extensions.bundle",
-    () => ({ "swamp.bundle.models": stale.length }),
-    async (span) => {
-      const result = await bundleBatch({
-        deno: deno.path,
-        root: repo.root,
-        entries: stale,
-        filesOf: new Map(stale.map((f) => [f, prints.get(f)!.files])),
-        outDir: tmpDir,
-        configFile,
-      });
-      span.setAttributes({
-        "swamp.bundle.bundled": result.outputs.size,
-        "swamp.bundle.failed": result.failures.size,
-        "swamp.bundle.processes": result.processes,
-      });
-      return result;
-    },
-  );
-  st.bundleProcesses = outcome.processes;
-  st.bundled = [...outcome.outputs.keys()].map((f) => relative(repo.root, f));
-  st.timings.bundle = Math.round(performance.now() - t0);
-  // Move the finished batch to its content-addressed place.
-  let dir = tmpDir;
-  if (outcome.outputs.size > 0) {
+  async function bundleAndDescribe(): Promise<CatalogEntry[]> {
+    const t0 = performance.now();
+    if (options.progress) {
+      eprintln(
+        `swamp: bundling ${stale.length} model type file${
+          stale.length === 1 ? "" : "s"
+        }…`,
+      );
+    }
+    const key = (await sha256Hex(
+      stale.map((f) => prints.get(f)!.fingerprint).sort().join("\n"),
+    )).slice(0, 16);
+    const tmpDir = join(repo.bundlesDir, `.tmp-${crypto.randomUUID()}`);
+    const finalDir = join(repo.bundlesDir, key);
+    let configFile: string | undefined = join(repo.root, "deno.json");
     try {
-      await Deno.rename(tmpDir, finalDir);
-      dir = finalDir;
+      await Deno.stat(configFile);
     } catch {
-      // Another process produced the same batch: use theirs, drop ours.
-      await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
-      dir = finalDir;
+      configFile = undefined;
     }
-  }
-  const t1 = performance.now();
-  const { installHostZod } = await import("./zod_bridge.ts");
-  const { checkModelExport, describeModelType } = await import(
-    "./model_shape.ts"
-  );
-  installHostZod();
-  const result: CatalogEntry[] = [];
-  for (const abs of stale) {
-    const fp = prints.get(abs)!;
-    const entry: CatalogEntry = {
-      file: relative(repo.root, abs),
-      fingerprint: fp.fingerprint,
-      deps: fp.files.slice(1).map((f) => relative(repo.root, f)),
-    };
-    result.push(entry);
-    const failure = outcome.failures.get(abs);
-    if (failure !== undefined) {
-      entry.error = `failed to bundle: ${failure}`;
-      continue;
+    const outcome = await withSpan(
+      "swamp.extensions.bundle",
+      () => ({ "swamp.bundle.models": stale.length }),
+      async (span) => {
+        const result = await bundleBatch({
+          deno: deno.path,
+          root: repo.root,
+          entries: stale,
+          filesOf: new Map(stale.map((f) => [f, prints.get(f)!.files])),
+          outDir: tmpDir,
+          configFile,
+        });
+        span.setAttributes({
+          "swamp.bundle.bundled": result.outputs.size,
+          "swamp.bundle.failed": result.failures.size,
+          "swamp.bundle.processes": result.processes,
+        });
+        return result;
+      },
+    );
+    st.bundleProcesses = outcome.processes;
+    st.bundled = [...outcome.outputs.keys()].map((f) => relative(repo.root, f));
+    st.timings.bundle = Math.round(performance.now() - t0);
+    // Move the finished batch to its content-addressed place.
+    let dir = tmpDir;
+    if (outcome.outputs.size > 0) {
+      try {
+        await Deno.rename(tmpDir, finalDir);
+        dir = finalDir;
+      } catch {
+        // Another process produced the same batch: use theirs, drop ours.
+        await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+        dir = finalDir;
+      }
     }
-    const out = outcome.outputs.get(abs)!;
-    const bundle = relative(repo.bundlesDir, join(dir, relative(tmpDir, out)));
-    try {
-      const mod = await import(toFileUrl(join(repo.bundlesDir, bundle)));
+    const t1 = performance.now();
+    const result: CatalogEntry[] = [];
+    const jobs: DescribeJob[] = [];
+    const pending = new Map<
+      DescribeJob,
+      { entry: CatalogEntry; bundle: string }
+    >();
+    for (const abs of stale) {
+      const fp = prints.get(abs)!;
+      const entry: CatalogEntry = {
+        file: relative(repo.root, abs),
+        fingerprint: fp.fingerprint,
+        deps: fp.files.slice(1).map((f) => relative(repo.root, f)),
+      };
+      result.push(entry);
+      const failure = outcome.failures.get(abs);
+      if (failure !== undefined) {
+        entry.error = `failed to bundle: ${failure}`;
+        continue;
+      }
+      const out = outcome.outputs.get(abs)!;
+      const bundle = relative(
+        repo.bundlesDir,
+        join(dir, relative(tmpDir, out)),
+      );
+      const job = { label: entry.file, path: join(repo.bundlesDir, bundle) };
+      jobs.push(job);
+      pending.set(job, { entry, bundle });
+    }
+    // Model code runs at import: do it in a describer subprocess, so a file
+    // that loops or exits is reported by name instead of taking us down.
+    st.describeProcesses = await describeIsolated(jobs, {
+      command: describerCommand,
+      timeoutMs: loadTimeoutMs(),
+    }, (job, verdict) => {
+      const { entry, bundle } = pending.get(job)!;
       st.imported++;
-      importCounter.count++;
-      const checked = checkModelExport(mod);
-      if ("error" in checked) {
-        entry.error = checked.error;
+      if ("error" in verdict) {
+        entry.error = verdict.error;
       } else {
         entry.bundle = bundle;
-        entry.info = describeModelType(checked.model);
+        entry.info = verdict.info;
       }
-    } catch (err) {
-      entry.error = `failed to load: ${(err as Error).message ?? String(err)}`;
-    }
+    }, describer);
+    st.timings.import = Math.round(performance.now() - t1);
+    return result;
   }
-  st.timings.import = Math.round(performance.now() - t1);
-  return result;
 }
 
 async function builtinEntries(fingerprint: string): Promise<CatalogEntry[]> {
