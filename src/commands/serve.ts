@@ -5,8 +5,19 @@ import { eprintln, printJson, println } from "../cli/output.ts";
 import { findOnPath } from "../extensions/deno_exec.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
 import { probeDaemon, socketPath } from "../serve/client.ts";
-import { INFO_FILE, LOG_FILE } from "../serve/protocol.ts";
-import { join } from "../util/path.ts";
+import {
+  childrenOf,
+  processAlive,
+  processStartTime,
+  signalTree,
+} from "../serve/proc.ts";
+import {
+  type DaemonInfo,
+  INFO_FILE,
+  LOG_FILE,
+  TOKEN_ENV,
+} from "../serve/protocol.ts";
+import { join, resolve } from "../util/path.ts";
 
 function intFlag(raw: unknown, flag: string, min: number): number | undefined {
   if (raw === undefined) return undefined;
@@ -53,11 +64,11 @@ export async function run(ctx: CommandContext): Promise<number> {
 
   const { startDaemon } = await import("../serve/daemon.ts");
   const log = makeLogger(f["log-file"] as string | undefined);
+  const token = await resolveToken(f);
   const daemon = await startDaemon(repo, {
     port,
     host: (f.host as string | undefined) ?? "127.0.0.1",
-    token: (f.token as string | undefined) ??
-      Deno.env.get("SWAMP_SERVE_TOKEN"),
+    token,
     graceMs,
     minWorkers,
     maxWorkers,
@@ -74,6 +85,42 @@ export async function run(ctx: CommandContext): Promise<number> {
   await daemon.finished;
   for (const [s, fn] of signals) Deno.removeSignalListener(s, fn);
   return 0;
+}
+
+/**
+ * The TCP bearer token: `--token-file`, then `SWAMP_SERVE_TOKEN`, then
+ * `--token` (which anyone can read in `ps`, so it gets a warning).
+ */
+async function resolveToken(
+  f: Record<string, unknown>,
+): Promise<string | undefined> {
+  if (f["token-file"] !== undefined) {
+    const file = f["token-file"] as string;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (err) {
+      throw new SwampError(
+        "usage",
+        `--token-file: cannot read '${file}': ${(err as Error).message}`,
+      );
+    }
+    const token = text.trim();
+    if (!token || /\s/.test(token)) {
+      throw new SwampError(
+        "usage",
+        `--token-file: '${file}' must hold one token on one line`,
+      );
+    }
+    return token;
+  }
+  if (f.token !== undefined) {
+    eprintln(
+      `warning: --token is visible to other users in 'ps'; use --token-file <path> or ${TOKEN_ENV}`,
+    );
+    return f.token as string;
+  }
+  return Deno.env.get(TOKEN_ENV) || undefined;
 }
 
 /** Starts the daemon in the background and waits until it answers. */
@@ -93,9 +140,18 @@ async function detach(ctx: CommandContext, repo: Repo): Promise<number> {
   const { selfCommand } = await import("../cli/self_command.ts");
   const forwarded: string[] = [];
   for (
-    const name of ["port", "host", "token", "grace", "workers", "max-workers"]
+    const name of ["port", "host", "grace", "workers", "max-workers"]
   ) {
     if (f[name] !== undefined) forwarded.push(`--${name}`, String(f[name]));
+  }
+  // The token goes to the daemon in its environment, never on its command
+  // line (where `ps` shows it); a token file is forwarded by path.
+  const env: Record<string, string> = {};
+  if (f["token-file"] !== undefined) {
+    forwarded.push("--token-file", resolve(ctx.cwd, f["token-file"] as string));
+  } else {
+    const token = await resolveToken(f);
+    if (token) env[TOKEN_ENV] = token;
   }
   const logFile = join(repo.swampDir, LOG_FILE);
   await Deno.mkdir(repo.swampDir, { recursive: true });
@@ -106,6 +162,7 @@ async function detach(ctx: CommandContext, repo: Repo): Promise<number> {
   const child = new Deno.Command(useSetsid ? "setsid" : exe, {
     args: useSetsid ? [exe, ...argv] : argv,
     cwd: repo.root,
+    env,
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -145,13 +202,56 @@ async function detach(ctx: CommandContext, repo: Repo): Promise<number> {
   );
 }
 
+/** What `.swamp/serve.json` says, if it is there and readable. */
+async function readInfo(repo: Repo): Promise<DaemonInfo | undefined> {
+  try {
+    const info = JSON.parse(
+      await Deno.readTextFile(join(repo.swampDir, INFO_FILE)),
+    );
+    return Number.isInteger(info?.pid) && info.pid > 0 ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `info.pid` is still the daemon that wrote serve.json: same pid and
+ * same process start time (from /proc). Where /proc is unavailable, only a
+ * daemon answering on the socket with that pid counts.
+ */
+async function isOurDaemon(
+  repo: Repo,
+  info: DaemonInfo,
+  answering: DaemonInfo | undefined,
+): Promise<boolean> {
+  const start = processStartTime(info.pid);
+  if (start !== undefined && info.procStart !== undefined) {
+    return start === info.procStart;
+  }
+  if (answering) return answering.pid === info.pid;
+  // Neither check possible: a health check with a longer wait decides.
+  return (await probeDaemon(repo, 5000))?.pid === info.pid;
+}
+
 /** `swamp serve status`: is a daemon running for this repository, and what is it doing. */
 export async function status(ctx: CommandContext): Promise<number> {
   const repo = await openRepo(ctx.cwd);
   const info = await probeDaemon(repo);
   if (!info) {
-    if (ctx.json) printJson({ running: false, socket: socketPath(repo) });
-    else println("swamp serve is not running for this repository");
+    const recorded = await readInfo(repo);
+    const wedged = recorded && recorded.procStart !== undefined &&
+      processStartTime(recorded.pid) === recorded.procStart;
+    if (ctx.json) {
+      printJson({
+        running: false,
+        socket: socketPath(repo),
+        ...(wedged ? { answering: false, pid: recorded.pid } : {}),
+      });
+    } else if (wedged) {
+      println(
+        `swamp serve (pid ${recorded.pid}) is alive but does not answer; 'swamp serve stop' ends it`,
+      );
+    } else println("swamp serve is not running for this repository");
     return 1;
   }
   const { daemonFetch } = await import("../serve/client.ts");
@@ -171,43 +271,111 @@ export async function status(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-/** `swamp serve stop`: SIGTERM to the daemon, then wait until it is gone. */
+/** How long a daemon that does not answer gets after SIGTERM before SIGKILL. */
+const UNRESPONSIVE_GRACE_MS = 3000;
+
+/**
+ * `swamp serve stop`: SIGTERM to the daemon named in serve.json (only once
+ * its pid and start time show it is that daemon), wait for it to drain, and
+ * SIGKILL it (and its workers) if it has not gone within the wait (3 s when
+ * it does not answer at all).
+ */
 export async function stop(ctx: CommandContext): Promise<number> {
   const repo = await openRepo(ctx.cwd);
-  const info = await probeDaemon(repo);
-  if (!info) {
-    if (ctx.json) printJson({ stopped: false, running: false });
-    else println("swamp serve is not running for this repository");
+  const infoFile = join(repo.swampDir, INFO_FILE);
+  const notRunning = (stale?: string) => {
+    if (ctx.json) {
+      printJson({
+        stopped: false,
+        running: false,
+        ...(stale ? { stale } : {}),
+      });
+    } else {
+      println(
+        `swamp serve is not running for this repository${
+          stale ? ` (${stale})` : ""
+        }`,
+      );
+    }
     return 0;
+  };
+  const info = await readInfo(repo);
+  if (!info) return notRunning();
+  const answering = await probeDaemon(repo);
+  if (processAlive(info.pid) === false) {
+    return notRunning(`stale ${INFO_FILE}: pid ${info.pid} is gone`);
+  }
+  if (!(await isOurDaemon(repo, info, answering))) {
+    // The pid now belongs to another process (or the file was edited):
+    // signalling it could kill something unrelated.
+    return notRunning(
+      `stale ${INFO_FILE}: pid ${info.pid} is not this repository's daemon; it was not signalled`,
+    );
   }
   const waitMs = ctx.args.flags.timeout !== undefined
     ? parseDuration(ctx.args.flags.timeout as string)
     : 60_000;
-  Deno.kill(info.pid, "SIGTERM");
-  const deadline = Date.now() + waitMs;
-  const infoFile = join(repo.swampDir, INFO_FILE);
-  while (Date.now() < deadline) {
-    let alive = true;
-    try {
-      await Deno.stat(`/proc/${info.pid}`);
-    } catch {
-      alive = false;
+  const graceMs = answering ? waitMs : Math.min(waitMs, UNRESPONSIVE_GRACE_MS);
+  // Its workers, found now: once the daemon is gone they are orphans.
+  const workers = childrenOf(info.pid);
+  try {
+    Deno.kill(info.pid, "SIGTERM");
+  } catch {
+    // gone meanwhile
+  }
+  const gone = async () => {
+    if (processAlive(info.pid) === false) return true;
+    if (
+      info.procStart !== undefined &&
+      processStartTime(info.pid) !== info.procStart
+    ) return true;
+    // Without /proc: the daemon removes serve.json as its last act.
+    if (processAlive(info.pid) === undefined) {
+      try {
+        await Deno.stat(infoFile);
+      } catch {
+        return true;
+      }
     }
-    let infoLeft = true;
-    try {
-      await Deno.stat(infoFile);
-    } catch {
-      infoLeft = false;
-    }
-    if (!alive || !infoLeft) {
-      if (ctx.json) printJson({ stopped: true, pid: info.pid });
-      else println(`swamp serve (pid ${info.pid}) stopped`);
-      return 0;
+    return false;
+  };
+  let deadline = Date.now() + graceMs;
+  let signal: "SIGTERM" | "SIGKILL" = "SIGTERM";
+  while (!(await gone())) {
+    if (Date.now() >= deadline) {
+      if (signal === "SIGKILL") {
+        throw new SwampError(
+          "timeout",
+          `swamp serve (pid ${info.pid}) did not stop even after SIGKILL`,
+        );
+      }
+      signal = "SIGKILL";
+      deadline = Date.now() + 5000;
+      try {
+        Deno.kill(info.pid, "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+      for (const w of workers) signalTree(w.pid, "SIGKILL", w.pgid === w.pid);
+      // A killed daemon cannot clean up after itself.
+      for (const f of [infoFile, socketPath(repo)]) {
+        await Deno.remove(f).catch(() => {});
+      }
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new SwampError(
-    "timeout",
-    `swamp serve (pid ${info.pid}) did not stop within ${waitMs} ms`,
-  );
+  const how = signal === "SIGKILL"
+    ? `did not stop within ${graceMs} ms of SIGTERM${
+      answering ? "" : " (it did not answer)"
+    }; killed with SIGKILL`
+    : "stopped";
+  if (ctx.json) {
+    printJson({
+      stopped: true,
+      pid: info.pid,
+      signal,
+      answering: answering !== undefined,
+    });
+  } else println(`swamp serve (pid ${info.pid}) ${how}`);
+  return 0;
 }

@@ -5,10 +5,17 @@ import type { LogLine } from "../models/context_impl.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { RunReport } from "../telemetry/run_report.ts";
 import { join } from "../util/path.ts";
-import { readAll, socketRequest, type SocketResponse } from "./http_client.ts";
+import {
+  HeadTimeout,
+  readAll,
+  socketRequest,
+  type SocketResponse,
+} from "./http_client.ts";
 import {
   API,
+  CONNECT_TIMEOUT_ENV,
   type DaemonInfo,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   INFO_FILE,
   type RunBody,
   type RunEvent,
@@ -20,8 +27,25 @@ export function socketPath(repo: Repo): string {
   return join(repo.swampDir, SOCKET_FILE);
 }
 
-/** Thrown when nothing answers on the socket (no daemon, or a dead one). */
-export class DaemonUnavailable extends Error {}
+/**
+ * Thrown when nothing answers on the socket (no daemon, or a dead one), or
+ * when the daemon does not answer in time (`timedOut`: wedged or stopped).
+ */
+export class DaemonUnavailable extends Error {
+  constructor(message: string, readonly timedOut = false) {
+    super(message);
+  }
+}
+
+/**
+ * How long a client waits for the daemon's first answer byte (connect
+ * included): SWAMP_SERVE_CONNECT_TIMEOUT_MS, else 2 s.
+ */
+export function connectTimeoutMs(): number {
+  const raw = Deno.env.get(CONNECT_TIMEOUT_ENV);
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_CONNECT_TIMEOUT_MS;
+}
 
 /** A JSON-ish answer from the daemon. */
 export interface DaemonReply {
@@ -36,7 +60,7 @@ export interface DaemonReply {
 export async function daemonFetch(
   repo: Repo,
   path: string,
-  init: { method?: string; body?: string } = {},
+  init: { method?: string; body?: string; timeoutMs?: number } = {},
 ): Promise<DaemonReply> {
   let res: SocketResponse;
   try {
@@ -45,9 +69,13 @@ export async function daemonFetch(
       init.method ?? "GET",
       `${API}${path}`,
       init.body,
+      init.timeoutMs ?? connectTimeoutMs(),
     );
   } catch (err) {
-    throw new DaemonUnavailable((err as Error).message);
+    throw new DaemonUnavailable(
+      (err as Error).message,
+      err instanceof HeadTimeout,
+    );
   }
   return {
     status: res.status,
@@ -70,7 +98,7 @@ export async function probeDaemon(
   try {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const healthy = await Promise.race([
-      daemonFetch(repo, "/health").then(async (res) => {
+      daemonFetch(repo, "/health", { timeoutMs }).then(async (res) => {
         await res.json();
         return res.ok;
       }),
@@ -85,6 +113,32 @@ export async function probeDaemon(
   } catch {
     return undefined;
   }
+}
+
+function writeAll(out: { writeSync(b: Uint8Array): number }, text: string) {
+  const bytes = new TextEncoder().encode(text);
+  let n = 0;
+  while (n < bytes.length) n += out.writeSync(bytes.subarray(n));
+}
+
+/**
+ * The daemon answered a plain `{error: {code, message}}` (413 body too large,
+ * 400 bad request, ...) instead of a run: report its status and message.
+ */
+function refusal(status: number, answer: unknown): SwampError {
+  const err = (answer as { error?: { code?: unknown; message?: unknown } })
+    ?.error;
+  const message = typeof err?.message === "string"
+    ? err.message
+    : JSON.stringify(answer);
+  const daemonCode = typeof err?.code === "string" ? err.code : undefined;
+  return new SwampError(
+    status >= 400 && status < 500 ? "validation" : "daemon_unavailable",
+    `swamp serve refused the run (HTTP ${status}${
+      daemonCode ? ` ${daemonCode}` : ""
+    }): ${message}`,
+    { status, ...(daemonCode ? { daemonCode } : {}) },
+  );
 }
 
 /** Reads an NDJSON body event by event. */
@@ -117,10 +171,22 @@ export async function runInDaemon(
   onLog: (line: LogLine) => void,
   signal?: AbortSignal,
 ): Promise<{ report: RunReport; exitCode: number }> {
-  const res = await daemonFetch(repo, "/runs", {
-    method: "POST",
-    body: JSON.stringify(body),
-  });
+  let res: DaemonReply;
+  try {
+    res = await daemonFetch(repo, "/runs", {
+      method: "POST",
+      body: JSON.stringify(body),
+    });
+  } catch (err) {
+    if (err instanceof DaemonUnavailable && err.timedOut) {
+      // One line, on stderr: --json output stays one document on stdout.
+      writeAll(
+        Deno.stderr,
+        `warning: swamp serve did not answer within ${connectTimeoutMs()} ms (${SOCKET_FILE}); not using it\n`,
+      );
+    }
+    throw err;
+  }
   let runId: string | undefined;
   let cancelRequested = false;
   const cancel = () => {
@@ -141,13 +207,12 @@ export async function runInDaemon(
         case "log":
           onLog({ level: ev.level, message: ev.message, time: ev.time });
           break;
-        case "output": {
-          const out = ev.stream === "stdout" ? Deno.stdout : Deno.stderr;
-          const bytes = new TextEncoder().encode(ev.text + "\n");
-          let n = 0;
-          while (n < bytes.length) n += out.writeSync(bytes.subarray(n));
+        case "output":
+          writeAll(
+            ev.stream === "stdout" ? Deno.stdout : Deno.stderr,
+            ev.text + "\n",
+          );
           break;
-        }
         case "result":
           return { report: ev.report as RunReport, exitCode: ev.exitCode };
         case "error": {
@@ -159,6 +224,10 @@ export async function runInDaemon(
             ev.exitCode,
           );
         }
+        case "accepted":
+          break;
+        default:
+          throw refusal(res.status, ev);
       }
     }
   } finally {

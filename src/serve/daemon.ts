@@ -12,6 +12,8 @@ import {
   TOKEN_FILE,
 } from "./protocol.ts";
 import { probeDaemon } from "./client.ts";
+import { processStartTime } from "./proc.ts";
+import { listTypesIsolated } from "./type_listing.ts";
 import { WorkerPool } from "./worker_pool.ts";
 
 /** How the daemon listens and behaves. */
@@ -118,6 +120,7 @@ export function parseRunBody(value: unknown): RunBody {
   if (typeof v.model !== "string" || !v.model) {
     throw bad("model", "a definition name or id");
   }
+  checkModelRef(v.model, "'model'");
   if (typeof v.method !== "string" || !v.method) {
     throw bad("method", "a method name");
   }
@@ -164,6 +167,27 @@ export function parseRunBody(value: unknown): RunBody {
 
 const statusFor = (code: string, exitCode: number) =>
   code === "not_found" ? 404 : exitCode === 2 ? 400 : 422;
+
+/** A definition name or id as it may appear in a request: a plain token. */
+const MODEL_REF = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Checks a definition name or id taken from a request (it may become a path). */
+export function checkModelRef(value: string, where: string): void {
+  if (!MODEL_REF.test(value) || value.includes("..")) {
+    throw new HttpError(
+      400,
+      "bad_request",
+      `${where}: '${value}' is not a definition name or id (letters, digits, '.', '-' and '_', starting with a letter or digit, no '..')`,
+    );
+  }
+}
+
+/**
+ * How long a run request may wait for its run to start before the daemon
+ * answers 200 with an `accepted` event (well under the client's 2 s
+ * connect timeout, so a busy daemon is never taken for a wedged one).
+ */
+const ACCEPT_AFTER_MS = 500;
 
 /** Holds the one-daemon-per-repository lock, or fails when another daemon is starting. */
 async function takeServeLock(repo: Repo): Promise<Deno.FsFile> {
@@ -239,6 +263,7 @@ export async function startDaemon(
 
   const info: DaemonInfo = {
     pid: Deno.pid,
+    procStart: processStartTime(Deno.pid),
     socket,
     startedAt: new Date(started).toISOString(),
     version: SWAMP_VERSION,
@@ -277,24 +302,22 @@ export async function startDaemon(
         });
       }
       if (path === `${API}/types` && req.method === "GET") {
-        const [{ loadCatalog }, { typeSummary }] = await Promise.all([
-          import("../extensions/loader.ts"),
-          import("../extensions/catalog.ts"),
-        ]);
-        const loaded = await loadCatalog(repo);
-        return json({
-          types: loaded.types.map(typeSummary),
-          problems: loaded.problems,
-        });
+        // Listing types may bundle and import model files: never in this
+        // process (a model that exits or loops at load time would take the
+        // daemon with it). A subprocess does it and only JSON comes back.
+        return json(await listTypesIsolated(repo));
       }
       if (path === `${API}/data` && req.method === "GET") {
-        const { listDataRows } = await import("../commands/data_cmds.ts");
         const model = url.searchParams.get("model") ?? undefined;
+        if (model !== undefined) {
+          checkModelRef(model, "query parameter 'model'");
+        }
+        const { listDataRows } = await import("../commands/data_cmds.ts");
         return json({ data: await listDataRows(repo, model) });
       }
       if (path === `${API}/runs` && req.method === "POST") {
         const body = parseRunBody(await readJsonBody(req, opts.maxBodyBytes));
-        return runResponse(body);
+        return runResponse(body, req.signal);
       }
       const m = /^\/v1\/runs\/([A-Za-z0-9-]+)(\/cancel)?$/.exec(path);
       if (m && m[2] && req.method === "POST") {
@@ -335,7 +358,7 @@ export async function startDaemon(
   };
 
   /** Streams a run as NDJSON; errors before the run starts get a plain status. */
-  const runResponse = (body: RunBody): Promise<Response> =>
+  const runResponse = (body: RunBody, signal: AbortSignal): Promise<Response> =>
     new Promise<Response>((resolve) => {
       const enc = new TextEncoder();
       let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -346,7 +369,7 @@ export async function startDaemon(
         start: (c) => void (controller = c),
         cancel: () => {
           open = false; // the client went away: stop its run
-          if (runId) pool.cancel(runId);
+          job.cancel();
         },
       });
       const send = (ev: RunEvent) => {
@@ -375,8 +398,15 @@ export async function startDaemon(
           }),
         );
       };
-      pool.submit(body, {
+      // A run that has not started soon is answered 200 at once, so the
+      // client knows the daemon is alive; its outcome streams as events.
+      const acceptTimer = setTimeout(() => {
+        send({ event: "accepted" });
+        respond();
+      }, ACCEPT_AFTER_MS);
+      const job = pool.submit(body, {
         onStarted(start) {
+          clearTimeout(acceptTimer);
           runId = start.runId;
           send({ event: "started", runId });
           respond();
@@ -388,11 +418,13 @@ export async function startDaemon(
           send({ event: "output", stream, text });
         },
         onResult(report, exitCode) {
+          clearTimeout(acceptTimer);
           send({ event: "result", exitCode, report });
           close();
           respond();
         },
         onError(error, exitCode) {
+          clearTimeout(acceptTimer);
           if (!responded) {
             responded = true;
             open = false;
@@ -408,6 +440,15 @@ export async function startDaemon(
           close();
         },
       });
+      // The client gave up (e.g. its connect timeout) before an answer:
+      // drop the run, queued or not, so it is not run twice.
+      signal.addEventListener("abort", () => {
+        if (!responded) {
+          clearTimeout(acceptTimer);
+          open = false;
+          job.cancel();
+        }
+      }, { once: true });
     });
 
   const servers: Deno.HttpServer[] = [];

@@ -31,14 +31,66 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Sends one request over a unix socket and returns the streaming response. */
+/** Thrown when the daemon does not answer within the head timeout. */
+export class HeadTimeout extends Error {}
+
+/**
+ * Sends one request over a unix socket and returns the streaming response.
+ * With `headTimeoutMs`, connecting plus reading the response head must finish
+ * within that time (a wedged or stopped daemon accepts connections but never
+ * answers); the body then streams without a limit.
+ */
 export async function socketRequest(
   socket: string,
   method: string,
   path: string,
   body?: string,
+  headTimeoutMs?: number,
 ): Promise<SocketResponse> {
-  const conn = await Deno.connect({ transport: "unix", path: socket });
+  let conn: Deno.UnixConn | undefined;
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    if (headTimeoutMs === undefined) return;
+    timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        conn?.close();
+      } catch {
+        // already closed
+      }
+      reject(
+        new HeadTimeout(
+          `no answer from the daemon on ${socket} within ${headTimeoutMs} ms`,
+        ),
+      );
+    }, headTimeoutMs);
+  });
+  expired.catch(() => {});
+  try {
+    const connecting = Deno.connect({ transport: "unix", path: socket });
+    // A connect that completes after the deadline is closed at once.
+    connecting.then((c) => timedOut ? c.close() : undefined, () => {});
+    conn = await Promise.race([connecting, expired]);
+    return await Promise.race([exchange(conn, method, path, body), expired]);
+  } catch (err) {
+    if (timedOut && !(err instanceof HeadTimeout)) {
+      throw new HeadTimeout(
+        `no answer from the daemon on ${socket} within ${headTimeoutMs} ms`,
+      );
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function exchange(
+  conn: Deno.UnixConn,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<SocketResponse> {
   const enc = new TextEncoder();
   const payload = body === undefined ? new Uint8Array() : enc.encode(body);
   const head =

@@ -10,12 +10,24 @@ export const TOKEN_FILE = "serve.token";
 /** Log of a detached daemon. */
 export const LOG_FILE = "serve.log";
 
+/** Env var: how long (ms) a client waits for the daemon's first answer byte. */
+export const CONNECT_TIMEOUT_ENV = "SWAMP_SERVE_CONNECT_TIMEOUT_MS";
+/** Default of CONNECT_TIMEOUT_ENV. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+/** Env var holding the TCP bearer token (kept out of `ps`, unlike `--token`). */
+export const TOKEN_ENV = "SWAMP_SERVE_TOKEN";
+
 /** API version prefix of every route. */
 export const API = "/v1";
 
 /** What `.swamp/serve.json` holds. */
 export interface DaemonInfo {
   pid: number;
+  /**
+   * The daemon process's start time (field 22 of /proc/<pid>/stat) where
+   * known: `serve stop` signals `pid` only when it still has this start time.
+   */
+  procStart?: string;
   socket: string;
   tcp?: { host: string; port: number };
   startedAt: string;
@@ -38,6 +50,11 @@ export interface RunBody {
 
 /** One line of the NDJSON stream `POST /v1/runs` answers with. */
 export type RunEvent =
+  /**
+   * Sent first when the run could not start at once (waiting for a worker,
+   * or a slow catalog refresh): the daemon is alive and has the run.
+   */
+  | { event: "accepted" }
   | { event: "started"; runId: string }
   | {
     event: "log";

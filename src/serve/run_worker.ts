@@ -1,5 +1,6 @@
-// A warm worker process of the daemon: keeps the run service, zod and the
-// imported bundles loaded and runs one method at a time. The daemon talks to
+// A warm worker process of the daemon: loads the run service, zod and the
+// catalog ahead of time, then runs exactly one method and is killed (so no
+// run sees another's changes to globals). The daemon talks to
 // it over stdin/stdout and kills the process when a run must be stopped and
 // its code does not stop on its own (a Deno Worker thread cannot be stopped
 // while it spins in a loop, a process can; the OS also releases its locks).
@@ -43,6 +44,7 @@ function post(m: FromWorker): void {
 export async function workerMain(root: string): Promise<void> {
   const cancels = new Map<number, AbortController>();
   let currentJob = 0;
+  let used = false;
   // What a method prints with console.* reaches the client's terminal, as
   // it would in a local run.
   const forward = (stream: "stdout" | "stderr") => (...args: unknown[]) =>
@@ -110,8 +112,20 @@ export async function workerMain(root: string): Promise<void> {
   await forEachLine(Deno.stdin.readable, (line) => {
     if (!line.trim()) return;
     const m = JSON.parse(line) as ToWorker;
-    if (m.type === "run") run(m.job, m.body);
-    else if (m.type === "cancel") cancels.get(m.job)?.abort();
+    if (m.type === "run") {
+      // One run per worker process: the daemon replaces it afterwards.
+      if (used) {
+        post({
+          type: "error",
+          job: m.job,
+          exitCode: 1,
+          error: { code: "internal", message: "this worker already ran" },
+        });
+      } else {
+        used = true;
+        run(m.job, m.body);
+      }
+    } else if (m.type === "cancel") cancels.get(m.job)?.abort();
   });
   // The daemon went away: nothing can receive results any more.
   Deno.exit(0);

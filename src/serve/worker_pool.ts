@@ -8,6 +8,7 @@ import {
   writeReport,
 } from "../telemetry/run_report.ts";
 import { selfCommand } from "../cli/self_command.ts";
+import { signalTree, spawnInOwnGroup } from "./proc.ts";
 import { forEachLine } from "../util/lines.ts";
 import type { RunBody } from "./protocol.ts";
 import { type FromWorker, type ToWorker, WORKER_PREFIX } from "./run_worker.ts";
@@ -33,18 +34,23 @@ export interface PoolOptions {
 
 interface Slot {
   child: Deno.ChildProcess;
+  /** Started in its own process group: killing the group kills what the method started. */
+  ownGroup: boolean;
   stdin: WritableStreamDefaultWriter<Uint8Array>;
   run?: ActiveRun;
   /** Last stderr lines, quoted when the worker dies. */
   stderr: string[];
   dead: boolean;
   ready: boolean;
-  /** Retires a worker beyond the warm minimum after it idles a while. */
-  idleTimer?: ReturnType<typeof setTimeout>;
+  /** Kills a worker that does not finish warming up in time. */
+  warmTimer?: ReturnType<typeof setTimeout>;
 }
 
-/** How long a worker beyond the warm minimum may sit idle before it is stopped. */
-const IDLE_RETIRE_MS = 30_000;
+/**
+ * How long a worker may take to warm up (load the run service, zod and the
+ * catalog) before it is killed; a run handed to it fails then.
+ */
+const WARM_TIMEOUT_MS = 60_000;
 
 interface ActiveRun {
   job: number;
@@ -58,11 +64,20 @@ interface ActiveRun {
   done: boolean;
 }
 
+/** A submitted run, as its submitter can act on it. */
+export interface RunTicket {
+  /** Drops the run if it waits for a worker, else cancels it like `cancel(runId)`. */
+  cancel(): void;
+}
+
 /**
- * Warm worker processes that run methods for the daemon, one run per worker
- * at a time. A run whose code ignores its timeout or a cancel is stopped by
- * killing its worker (the OS releases its file locks); the worker is
- * replaced, and the daemon records the run's report itself.
+ * Worker processes that run methods for the daemon. Each worker serves
+ * exactly one run and is then killed with its process group, so no run sees
+ * another's changes to globals or its leftover timers, loops and processes;
+ * `minWorkers` spares are kept warm (run service, zod and catalog loaded) so
+ * a run does not pay a process start-up. A run whose code ignores its
+ * timeout or a cancel is stopped by killing its worker (the OS releases its
+ * file locks), and the daemon records the run's report itself.
  */
 export class WorkerPool {
   readonly #repo: Repo;
@@ -72,11 +87,13 @@ export class WorkerPool {
   readonly #byRunId = new Map<string, ActiveRun>();
   #nextJob = 1;
   #closed = false;
+  /** Set when a worker died while warming up: spares wait for demand then. */
+  #warmFailing = false;
 
   constructor(repo: Repo, opts: PoolOptions) {
     this.#repo = repo;
     this.#opts = opts;
-    for (let i = 0; i < opts.minWorkers; i++) this.#spawn();
+    this.#topUpSpares();
   }
 
   /** Workers alive, busy, and runs waiting for one. */
@@ -92,7 +109,7 @@ export class WorkerPool {
   }
 
   /** Queues a run; handlers hear its start, logs and end. */
-  submit(body: RunBody, handlers: RunHandlers): void {
+  submit(body: RunBody, handlers: RunHandlers): RunTicket {
     const run: ActiveRun = {
       job: this.#nextJob++,
       body,
@@ -103,12 +120,29 @@ export class WorkerPool {
     };
     this.#queue.push(run);
     this.#dispatch();
+    return {
+      cancel: () => {
+        const queued = this.#queue.indexOf(run);
+        if (queued !== -1) {
+          this.#queue.splice(queued, 1);
+          run.done = true;
+          run.handlers.onError({
+            code: "cancelled",
+            message: "the run was cancelled before it started",
+          }, 1);
+        } else this.#cancelRun(run);
+      },
+    };
   }
 
   /** Asks a run to stop; its worker is terminated if it has not within the grace period. */
   cancel(runId: string): boolean {
     const run = this.#byRunId.get(runId);
-    if (!run || run.done || !run.slot) return false;
+    return run ? this.#cancelRun(run) : false;
+  }
+
+  #cancelRun(run: ActiveRun): boolean {
+    if (run.done || !run.slot) return false;
     this.#post(run.slot, { type: "cancel", job: run.job });
     setTimeout(() => this.#kill(run, "cancelled"), this.#opts.killGraceMs);
     return true;
@@ -133,22 +167,48 @@ export class WorkerPool {
     this.#slots.clear();
   }
 
+  /** Keeps `minWorkers` idle workers warming or warm. */
+  #topUpSpares(): void {
+    if (this.#closed || this.#warmFailing) return;
+    let idle = 0;
+    for (const s of this.#slots) if (!s.run) idle++;
+    for (; idle < this.#opts.minWorkers; idle++) this.#spawn();
+  }
+
   #spawn(): Slot {
-    const [exe, ...args] = selfCommand();
-    const child = new Deno.Command(exe, {
-      args: [...args, "serve-worker", this.#repo.root],
-      cwd: this.#repo.root,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const { child, ownGroup } = spawnInOwnGroup(
+      [...selfCommand(), "serve-worker", this.#repo.root],
+      {
+        cwd: this.#repo.root,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      },
+    );
     const slot: Slot = {
       child,
+      ownGroup,
       stdin: child.stdin.getWriter(),
       stderr: [],
       dead: false,
       ready: false,
     };
+    slot.warmTimer = setTimeout(() => {
+      if (slot.ready || slot.dead) return;
+      const run = slot.run;
+      this.#warmFailing = true;
+      this.#retire(slot);
+      if (run && !run.done) {
+        this.#finishKilled(
+          run,
+          "failed",
+          `the worker did not finish loading the catalog within ${
+            WARM_TIMEOUT_MS / 1000
+          } s; 'swamp model type search' names a model file that does not load`,
+        );
+      }
+      this.#dispatch();
+    }, WARM_TIMEOUT_MS);
     const out = forEachLine(child.stdout, (line) => {
       if (line.startsWith(WORKER_PREFIX)) {
         this.#onMessage(slot, JSON.parse(line.slice(WORKER_PREFIX.length)));
@@ -162,13 +222,14 @@ export class WorkerPool {
       if (slot.run) slot.run.handlers.onOutput("stderr", line);
     }).catch(() => {});
     Promise.all([out, err, child.status]).then(([, , status]) => {
-      // A worker that dies by itself (e.g. an error escaping the method)
-      // takes only its own run with it.
+      // A worker that dies by itself (an error escaping the method, or the
+      // method calling Deno.exit) takes only its own run with it.
       if (slot.dead) return;
       const run = slot.run;
       // One that dies before it is ready is not replaced at once (no
       // crash loop); the next run that needs a worker starts one.
-      this.#retire(slot, slot.ready);
+      if (!slot.ready) this.#warmFailing = true;
+      this.#retire(slot);
       if (run && !run.done) {
         // Deno's "error: Uncaught ..." line says what went wrong.
         const why = slot.stderr.find((l) => l.startsWith("error:")) ??
@@ -176,7 +237,7 @@ export class WorkerPool {
         this.#finishKilled(
           run,
           "failed",
-          `the method crashed its worker (exit ${status.code})${
+          `the method ended its worker process (exit ${status.code})${
             why ? `: ${why}` : ""
           }`,
         );
@@ -194,24 +255,22 @@ export class WorkerPool {
 
   #killProcess(slot: Slot): void {
     slot.dead = true;
-    clearTimeout(slot.idleTimer);
-    try {
-      slot.child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+    clearTimeout(slot.warmTimer);
+    signalTree(slot.child.pid, "SIGKILL", slot.ownGroup);
   }
 
   #dispatch(): void {
     if (this.#closed) return;
     while (this.#queue.length > 0) {
-      let slot = [...this.#slots].find((s) => !s.run);
-      if (!slot && this.#slots.size < this.#opts.maxWorkers) {
-        slot = this.#spawn();
+      let busy = 0;
+      let idle: Slot | undefined;
+      for (const s of this.#slots) {
+        if (s.run) busy++;
+        else if (!idle || (s.ready && !idle.ready)) idle = s;
       }
-      if (!slot) return;
+      if (busy >= this.#opts.maxWorkers) return;
+      const slot = idle ?? this.#spawn();
       const run = this.#queue.shift()!;
-      clearTimeout(slot.idleTimer);
       slot.run = run;
       run.slot = slot;
       if (run.body.timeoutMs !== undefined) {
@@ -226,11 +285,15 @@ export class WorkerPool {
         body: run.body,
       });
     }
+    this.#topUpSpares();
   }
 
   #onMessage(slot: Slot, m: FromWorker): void {
     if (m.type === "ready") {
       slot.ready = true;
+      clearTimeout(slot.warmTimer);
+      this.#warmFailing = false;
+      this.#topUpSpares();
       return;
     }
     const run = slot.run;
@@ -260,37 +323,24 @@ export class WorkerPool {
     this.#dispatch();
   }
 
+  /** Ends a run's hold on its worker, and the worker with it (one run each). */
   #release(run: ActiveRun): void {
     run.done = true;
     clearTimeout(run.watchdog);
     if (run.start) this.#byRunId.delete(run.start.runId);
     const slot = run.slot;
-    if (slot && slot.run === run) {
-      slot.run = undefined;
-      clearTimeout(slot.idleTimer);
-      slot.idleTimer = setTimeout(() => {
-        if (!slot.run && this.#slots.size > this.#opts.minWorkers) {
-          this.#retire(slot, false);
-        }
-      }, IDLE_RETIRE_MS);
-    }
+    if (slot && !slot.dead) this.#retire(slot);
   }
 
-  #retire(slot: Slot, replace = true): void {
+  #retire(slot: Slot): void {
     this.#killProcess(slot);
     this.#slots.delete(slot);
-    if (
-      replace && !this.#closed && this.#slots.size < this.#opts.minWorkers
-    ) {
-      this.#spawn();
-    }
   }
 
   /** Stops a run whose code did not stop: kills its worker. */
   #kill(run: ActiveRun, status: "timeout" | "cancelled"): void {
     if (run.done || !run.slot) return;
-    const slot = run.slot;
-    this.#retire(slot);
+    this.#retire(run.slot);
     const message = status === "timeout"
       ? `timed out after ${run.body.timeoutMs} ms (--timeout); the method did not stop, so its worker was killed`
       : "the run was cancelled; the method did not stop, so its worker was killed";
