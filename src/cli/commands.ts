@@ -279,9 +279,10 @@ export const COMMAND_TREE: CommandNode = {
         str("host", "TCP address to bind (default 127.0.0.1)", "addr"),
         str(
           "token",
-          "TCP bearer token (default: generated into .swamp/serve.token)",
+          "TCP bearer token (visible in ps: prefer --token-file or SWAMP_SERVE_TOKEN; default: generated into .swamp/serve.token)",
           "token",
         ),
+        str("token-file", "read the TCP bearer token from this file", "path"),
         str(
           "grace",
           "how long runs may finish on shutdown (default 10s)",
@@ -303,9 +304,14 @@ export const COMMAND_TREE: CommandNode = {
         },
         {
           name: "stop",
-          summary: "stop the daemon (SIGTERM, then wait for it to drain)",
+          summary:
+            "stop the daemon (SIGTERM, wait for it to drain, then SIGKILL)",
           flags: [
-            str("timeout", "how long to wait (default 60s)", "duration"),
+            str(
+              "timeout",
+              "how long to wait before SIGKILL (default 60s; 3s if it does not answer)",
+              "duration",
+            ),
             json,
           ],
           load: () =>
