@@ -10,6 +10,7 @@ import {
   type RunnerAssets,
   runScratchDir,
 } from "./out_of_process.ts";
+import { ProcessTree, RUN_MARKER_ENV } from "./process_tree.ts";
 import { runnerRequest, superviseRunner } from "./runner_host.ts";
 
 type Permission = keyof NonNullable<RawConfig["permissions"]>;
@@ -93,23 +94,28 @@ export class RawDriver implements Driver {
       runner,
       requestFile,
     ];
+    let swept: Promise<unknown> | undefined;
     try {
+      // The runner leads a new session and process group, and carries a
+      // marker its descendants inherit, so that it can be killed with
+      // everything it started (see process_tree.ts).
       const child = new Deno.Command(deno.path, {
         args,
         cwd: job.repo.root,
-        env: { NO_COLOR: "1", ...this.config.env },
+        env: { NO_COLOR: "1", ...this.config.env, [RUN_MARKER_ENV]: job.runId },
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
+        detached: true,
       }).spawn();
+      // However the runner ends, nothing it started outlives it; this also
+      // frees the output pipes a leftover process would hold open.
+      const tree = new ProcessTree(child.pid, job.runId);
+      swept = child.status.then(() => tree.kill());
       await superviseRunner(job, {
         child,
         kill: async () => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // already gone
-          }
+          tree.kill();
           await child.status;
         },
       }, {
@@ -118,6 +124,7 @@ export class RawDriver implements Driver {
           : undefined,
       });
     } finally {
+      await swept;
       await Deno.remove(scratch, { recursive: true }).catch(() => {});
     }
   }
