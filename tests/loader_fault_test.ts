@@ -8,6 +8,8 @@ import {
   FIXTURES,
   GOOD_MODELS,
   makeRepo,
+  repoWithRunner,
+  swamp,
   swampArgs,
 } from "./helpers.ts";
 
@@ -128,5 +130,134 @@ Deno.test("a model file that loops or exits at load time is reported by name; th
     undefined,
   );
   assert.ok(problemsOf(f).has("extensions/models/exits.ts"));
+  await Deno.remove(repo, { recursive: true });
+});
+
+Deno.test("deleted bundles heal on the next run; doctor reports cache damage and --fix repairs it", async () => {
+  const repo = await repoWithRunner();
+  const bundles = join(repo, ".swamp", "bundles");
+  const run = ["model", "method", "run", "r1", "write", "--input", "count=1"];
+  expectCode(await swamp(["doctor", "--json"], { cwd: repo }), 0);
+
+  // rm -rf .swamp/bundles, then a method run (in-process) still works.
+  await Deno.remove(bundles, { recursive: true });
+  const healed = await swamp([...run, "--json"], { cwd: repo });
+  expectCode(healed, 0);
+  assert.match(
+    healed.stderr,
+    /rebuilding the bundle of extensions\/models\/runner\.ts/,
+  );
+  const clean = await swamp(["doctor", "--json"], { cwd: repo });
+  expectCode(clean, 0);
+  assert.equal(clean.json().ok, true);
+
+  // Deleted again: doctor reports the damage and fails, --fix repairs it.
+  await Deno.remove(bundles, { recursive: true });
+  const damaged = await swamp(["doctor", "--json"], { cwd: repo });
+  expectCode(damaged, 1);
+  const d = damaged.json();
+  assert.equal(d.ok, false);
+  assert.equal(d.caches.damagedBundles.length, 1);
+  assert.equal(d.caches.damagedBundles[0].file, "extensions/models/runner.ts");
+  assert.match(d.problems[0].message, /missing/);
+  const fixed = await swamp(["doctor", "--fix", "--json"], { cwd: repo });
+  expectCode(fixed, 0);
+  assert.deepEqual(fixed.json().fixed, [
+    "rebuilt the bundle of extensions/models/runner.ts",
+  ]);
+  expectCode(await swamp(["doctor", "--json"], { cwd: repo }), 0);
+  expectCode(await swamp(run, { cwd: repo }), 0);
+  await Deno.remove(repo, { recursive: true });
+});
+
+Deno.test("a corrupt bundle, shim or catalog is noticed and rebuilt; orphan temp dirs are reported and removed", async () => {
+  const repo = await makeRepo({
+    "greeter.ts": "models/greeter.ts",
+    "_lib/text.ts": "models/_lib/text.ts",
+  });
+  expectCode(
+    await swamp([
+      "model",
+      "create",
+      "@test/greeter",
+      "g1",
+      "--global-arg",
+      "name=Ada",
+    ], { cwd: repo }),
+    0,
+  );
+  const catalogFile = join(repo, ".swamp", "catalog.json");
+  const catalog = JSON.parse(await Deno.readTextFile(catalogFile));
+  const entry = catalog.entries.find((e: { file: string }) =>
+    e.file === "extensions/models/greeter.ts"
+  );
+  const bundleDir = join(repo, ".swamp", "bundles", entry.bundle.split("/")[0]);
+
+  // Garbage in the bundle: doctor names it; the next run rebuilds it.
+  await Deno.writeTextFile(
+    join(repo, ".swamp", "bundles", entry.bundle),
+    "export const {",
+  );
+  const corrupt = await swamp(["doctor", "--json"], { cwd: repo });
+  expectCode(corrupt, 1);
+  assert.match(corrupt.json().caches.damagedBundles[0].reason, /corrupt/);
+  const run = await swamp(["model", "method", "run", "g1", "greet"], {
+    cwd: repo,
+  });
+  expectCode(run, 0);
+  expectCode(await swamp(["doctor", "--json"], { cwd: repo }), 0);
+
+  // A missing zod shim is damage too.
+  const now = JSON.parse(await Deno.readTextFile(catalogFile)).entries.find((
+    e: { file: string },
+  ) => e.file === "extensions/models/greeter.ts");
+  const nowDir = join(repo, ".swamp", "bundles", now.bundle.split("/")[0]);
+  assert.notEqual(nowDir, bundleDir);
+  await Deno.remove(join(nowDir, "_swamp_zod.js"));
+  const noShim = await swamp(["doctor", "--json"], { cwd: repo });
+  expectCode(noShim, 1);
+  assert.match(noShim.json().problems[0].message, /_swamp_zod\.js: missing/);
+  expectCode(
+    await swamp(["model", "method", "run", "g1", "greet"], { cwd: repo }),
+    0,
+  );
+
+  // An orphan temp dir from a dead process (old enough) is reported and removed.
+  const orphan = join(repo, ".swamp", "bundles", ".tmp-dead-process");
+  await Deno.mkdir(orphan);
+  const old = new Date(Date.now() - 3600_000);
+  await Deno.utime(orphan, old, old);
+  const withOrphan = await swamp(["doctor", "--json"], { cwd: repo });
+  expectCode(withOrphan, 1);
+  assert.deepEqual(withOrphan.json().caches.orphans, [
+    ".swamp/bundles/.tmp-dead-process",
+  ]);
+
+  // Garbage in catalog.json: doctor says so, commands still work, --fix repairs.
+  await Deno.writeTextFile(catalogFile, "{ not json at all");
+  const bad = await swamp(["doctor", "--json"], { cwd: repo });
+  expectCode(bad, 1);
+  assert.equal(bad.json().caches.catalog, "unreadable");
+  const fixed = await swamp(["doctor", "--fix", "--json"], { cwd: repo });
+  expectCode(fixed, 0);
+  const f = fixed.json();
+  assert.ok(
+    f.fixed.includes("removed orphan .swamp/bundles/.tmp-dead-process"),
+  );
+  assert.ok(
+    f.fixed.includes("rebuilt .swamp/catalog.json from the model files"),
+  );
+  await Deno.writeTextFile(catalogFile, "garbage");
+  const search = await swamp(["model", "type", "search", "--json"], {
+    cwd: repo,
+  });
+  expectCode(search, 0);
+  assert.ok(typesOf(search.json()).includes("@test/greeter"));
+  await Deno.writeTextFile(catalogFile, "\u0000\u0001 garbage");
+  expectCode(
+    await swamp(["model", "method", "run", "g1", "greet"], { cwd: repo }),
+    0,
+  );
+  expectCode(await swamp(["doctor", "--json"], { cwd: repo }), 0);
   await Deno.remove(repo, { recursive: true });
 });

@@ -399,7 +399,20 @@ export const COMMAND_TREE: CommandNode = {
     },
     {
       name: "doctor",
-      summary: "inspect swamp's own state",
+      summary:
+        "check swamp's caches, extensions and data; --fix repairs caches",
+      description:
+        "Reports a damaged cache (missing or corrupt bundles, an unreadable catalog.json,\norphan temporary directories), broken model files and datastore problems.\nExits 1 while anything is wrong. --fix rebuilds what is damaged.",
+      flags: [
+        json,
+        {
+          name: "fix",
+          type: "boolean",
+          description: "repair the caches (rebuild bundles and the catalog)",
+        },
+      ],
+      maxArgs: 0,
+      load: () => import("../commands/doctor.ts"),
       children: [
         {
           name: "extensions",

@@ -1,5 +1,6 @@
 import { dirname, join, relative, sep } from "../util/path.ts";
 import { fileURLToPath } from "node:url";
+import { sha256Hex } from "./fingerprint.ts";
 import {
   rewriteZodImports,
   ZOD_EXTERNALS,
@@ -152,9 +153,24 @@ export function commonDir(files: string[]): string {
   return parts.join(sep) || sep;
 }
 
-/** Writes the zod shim into a bundle directory and points every output at it. */
+/** File in each bundle directory listing its files and their sha-256. */
+export const BUNDLE_MANIFEST = "_swamp_manifest.json";
+
+/** What a bundle directory should hold: relative path -> sha-256 hex. */
+export interface BundleManifest {
+  files: Record<string, string>;
+}
+
+/**
+ * Writes the zod shim into a bundle directory, points every output at it,
+ * and records every file's hash so damage to the cache can be noticed.
+ */
 async function linkZodShim(outDir: string): Promise<void> {
-  await Deno.writeTextFile(join(outDir, ZOD_SHIM_FILE), zodShimSource());
+  const shim = zodShimSource();
+  await Deno.writeTextFile(join(outDir, ZOD_SHIM_FILE), shim);
+  const manifest: BundleManifest = { files: {} };
+  const rel = (file: string) => relative(outDir, file).split(sep).join("/");
+  manifest.files[ZOD_SHIM_FILE] = await sha256Hex(shim);
   for (const file of await listJs(outDir)) {
     if (file.endsWith(ZOD_SHIM_FILE)) continue;
     const code = await Deno.readTextFile(file);
@@ -162,7 +178,12 @@ async function linkZodShim(outDir: string): Promise<void> {
     if (!spec.startsWith(".")) spec = "./" + spec;
     const rewritten = rewriteZodImports(code, spec.split(sep).join("/"));
     if (rewritten !== code) await Deno.writeTextFile(file, rewritten);
+    manifest.files[rel(file)] = await sha256Hex(rewritten);
   }
+  await Deno.writeTextFile(
+    join(outDir, BUNDLE_MANIFEST),
+    JSON.stringify(manifest),
+  );
 }
 
 async function listJs(dir: string): Promise<string[]> {

@@ -236,6 +236,24 @@ async function loadCatalogUntraced(
   return remember({ ...usableView(entries), stats: st });
 }
 
+/** True when an existing batch directory holds intact copies of our outputs. */
+async function intactDir(
+  dir: string,
+  outputs: string[],
+  tmpDir: string,
+): Promise<boolean> {
+  const { BundleChecker } = await import("./cache_health.ts");
+  const parent = join(dir, "..");
+  const checker = new BundleChecker(parent);
+  const name = relative(parent, dir);
+  for (const out of outputs) {
+    const rel = relative(tmpDir, out);
+    if (rel.startsWith("..")) continue; // a split batch's own directory
+    if (await checker.check(`${name}/${rel}`)) return false;
+  }
+  return true;
+}
+
 /** Absolute paths of every model file and local dependency the entries cover. */
 function coveredFiles(repo: Repo, entries: CatalogEntry[]): string[] {
   const out: string[] = [];
@@ -369,9 +387,19 @@ async function buildEntries(
         await Deno.rename(tmpDir, finalDir);
         dir = finalDir;
       } catch {
-        // Another process produced the same batch: use theirs, drop ours.
-        await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+        // The same batch exists (another process, or an earlier build):
+        // use it unless it is damaged, in which case ours replaces it.
         dir = finalDir;
+        if (
+          await intactDir(finalDir, [...outcome.outputs.values()], tmpDir)
+        ) {
+          await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+        } else {
+          const aside = join(repo.bundlesDir, `.tmp-${crypto.randomUUID()}`);
+          await Deno.rename(finalDir, aside).catch(() => {});
+          await Deno.remove(aside, { recursive: true }).catch(() => {});
+          await Deno.rename(tmpDir, finalDir).catch(() => {});
+        }
       }
     }
     const t1 = performance.now();
@@ -515,7 +543,22 @@ async function doImport(repo: Repo, entry: CatalogEntry): Promise<ModelType> {
   }
   const { installHostZod } = await import("./zod_bridge.ts");
   installHostZod();
-  const mod = await import(toFileUrl(join(repo.bundlesDir, entry.bundle!)));
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(toFileUrl(join(repo.bundlesDir, entry.bundle!)));
+  } catch (err) {
+    // A deleted or damaged cache heals itself: rebundle and import again.
+    const { BundleChecker } = await import("./cache_health.ts");
+    const damage = await new BundleChecker(repo.bundlesDir).check(
+      entry.bundle!,
+    );
+    if (!damage) throw err;
+    eprintln(`swamp: rebuilding the bundle of ${entry.file} (${damage})`);
+    const { rebuildBundles } = await import("./repair.ts");
+    const bundle = (await rebuildBundles(repo, [entry])).get(entry.file)!;
+    entry.bundle = bundle;
+    mod = await import(toFileUrl(join(repo.bundlesDir, bundle)));
+  }
   importCounter.count++;
   const { checkModelExport } = await import("./model_shape.ts");
   const checked = checkModelExport(mod);
