@@ -272,3 +272,53 @@ Deno.test({
     assert.deepEqual(liveProcesses(out.runId), []);
   },
 });
+
+Deno.test({
+  name:
+    "docker: a timeout that fires before the container exists still removes it",
+  ignore: noDocker !== undefined,
+  fn: async () => {
+    const repo = await spawnerRepo();
+    const tag = freshTag();
+    // An engine client that is slow to create the container, so the kill
+    // lands while there is nothing to kill yet.
+    const bin = await Deno.makeTempDir({ prefix: "swamp-slow-docker-" });
+    const real = await new Deno.Command("sh", {
+      args: ["-c", "command -v docker"],
+      stdout: "piped",
+    }).output();
+    const docker = new TextDecoder().decode(real.stdout).trim();
+    await Deno.writeTextFile(
+      `${bin}/docker`,
+      `#!/bin/sh\n[ "$1" = run ] && sleep 2\nexec ${docker} "$@"\n`,
+    );
+    await Deno.chmod(`${bin}/docker`, 0o755);
+    const res = await swamp([
+      "model",
+      "method",
+      "run",
+      "s1",
+      "stubborn",
+      "--input",
+      `tag=${tag}`,
+      "--driver",
+      "docker",
+      "--driver-config",
+      `image=${IMAGE}`,
+      "--driver-config",
+      "network=none",
+      "--timeout",
+      "500ms",
+      "--json",
+    ], {
+      cwd: repo,
+      env: { PATH: `${bin}:${Deno.env.get("PATH") ?? ""}` },
+    });
+    expectCode(res, 1);
+    const out = res.json();
+    assert.equal(out.status, "timeout");
+    assert.equal(await containersOf(out.runId), "");
+    await assertNoSleepers(tag);
+    assert.deepEqual(liveProcesses(out.runId), []);
+  },
+});

@@ -22,6 +22,27 @@ const MOUNT = "/swamp";
 /** Label keys put on every container swamp starts. */
 export const RUN_LABEL = "swamp.run";
 
+/** How often a stop kills the container before it gives up on the client. */
+const STOP_ATTEMPTS = 5;
+/** How long a stop waits for the engine client to exit after each kill. */
+const STOP_RETRY_MS = 1000;
+
+/** True when the process exits within `ms`. */
+async function exitsWithin(
+  child: Deno.ChildProcess,
+  ms: number,
+): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      child.status.then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Images already checked in this process, by engine and image. */
 const checkedImages = new Set<string>();
 
@@ -196,6 +217,27 @@ export class DockerDriver implements Driver {
     await engine(this.config.command, ["rm", "-f", name]).catch(() => {});
   }
 
+  /**
+   * Kills and removes the run's container and waits for the engine client to
+   * exit. A kill can land before the client has created the container (it
+   * then finds nothing and the container would start afterwards), so it is
+   * repeated until the client is gone; a client that still will not exit is
+   * killed, and the container removed once more.
+   */
+  async #stop(runId: string, child: Deno.ChildProcess): Promise<void> {
+    for (let i = 0; i < STOP_ATTEMPTS; i++) {
+      await this.#kill(runId);
+      if (await exitsWithin(child, STOP_RETRY_MS)) return;
+    }
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await child.status;
+    await this.#kill(runId);
+  }
+
   async #bundle(job: DriverJob, assets: RunnerAssets): Promise<void> {
     const scratch = await runScratchDir(job.repo, job.runId);
     const requestFile = join(scratch, "request.json");
@@ -236,10 +278,7 @@ export class DockerDriver implements Driver {
       const child = this.#spawn(args, "piped");
       await superviseRunner(job, {
         child,
-        kill: async () => {
-          await this.#kill(job.runId);
-          await child.status;
-        },
+        kill: () => this.#stop(job.runId, child),
       }, {
         memory: this.config.maxMemoryMb
           ? `maxMemoryMb: ${this.config.maxMemoryMb}`
@@ -271,14 +310,11 @@ export class DockerDriver implements Driver {
       return await executeShell(context, {
         spawn: () => child,
         stop: () => {
-          stop = this.#kill(job.runId);
+          stop = this.#stop(job.runId, child);
         },
       });
     } finally {
-      if (stop) {
-        await stop;
-        await child.status;
-      }
+      if (stop) await stop;
     }
   }
 
