@@ -422,6 +422,14 @@ export const COMMAND_TREE: CommandNode = {
           maxArgs: 0,
           load: () => import("../commands/doctor_extensions.ts"),
         },
+        {
+          name: "data",
+          summary:
+            "recover interrupted runs and check stored data against its checksums",
+          flags: [json],
+          maxArgs: 0,
+          load: () => import("../commands/doctor_data.ts"),
+        },
       ],
     },
     {

@@ -32,6 +32,10 @@ export type ErrorCode =
   | "memory_limit"
   | "runner_died"
   | "daemon_unavailable"
+  | "io_error"
+  | "data_corrupt"
+  | "interrupted"
+  | "commit_incomplete"
   | "internal";
 
 /** An error carried as a value: a code, a message a user can act on, and optional details. */

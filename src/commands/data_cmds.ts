@@ -8,13 +8,14 @@ import {
   writeOut,
 } from "../cli/output.ts";
 import {
-  CONTENT_FILE,
   type DataMeta,
   listInstances,
   listVersions,
   modelDataDir,
   readMeta,
+  readVerified,
 } from "../data/datastore.ts";
+import { settleJournal, storeOf, withDataRead } from "../data/recovery.ts";
 import { checkInstanceName } from "../data/names.ts";
 import {
   findDefinition,
@@ -43,13 +44,29 @@ export async function listDataRows(
   target?: string,
 ): Promise<(DataMeta & { versions: number })[]> {
   const rows: (DataMeta & { versions: number })[] = [];
-  for (const d of await modelsFor(repo, target)) {
+  const models = await modelsFor(repo, target);
+  const store = storeOf(repo);
+  // Finish or roll back what interrupted runs left, then read each model
+  // while none of its commits is half done.
+  await settleJournal(store, new Set(models.map((d) => d.id)));
+  for (const d of models) {
     const dir = modelDataDir(repo.dataDir, d.type, d.id);
-    for (const instance of listInstances(dir)) {
-      const versions = listVersions(join(dir, instance));
-      const meta = readMeta(join(dir, instance), versions[versions.length - 1]);
-      if (meta) rows.push({ ...meta, versions: versions.length });
+    try {
+      Deno.statSync(dir);
+    } catch {
+      continue; // no data yet
     }
+    await withDataRead(store, d.id, () => {
+      for (const instance of listInstances(dir)) {
+        const versions = listVersions(join(dir, instance));
+        const meta = readMeta(
+          join(dir, instance),
+          versions[versions.length - 1],
+        );
+        if (meta) rows.push({ ...meta, versions: versions.length });
+      }
+      return Promise.resolve();
+    });
   }
   return rows;
 }
@@ -82,26 +99,56 @@ export async function list(ctx: CommandContext): Promise<void> {
   ));
 }
 
-async function instanceDir(ctx: CommandContext) {
+/** Runs `read` on one instance's versions, after recovery and with no commit of its model in progress. */
+async function withInstance<T>(
+  ctx: CommandContext,
+  read: (
+    i: { dir: string; versions: number[]; model: string; instance: string },
+  ) => Promise<T>,
+): Promise<T> {
   const repo = await openRepo(ctx.cwd);
   const [target, instance] = ctx.args.positionals;
   checkInstanceName(instance);
   const { definition: d } = await findDefinition(repo, target);
+  const store = storeOf(repo);
+  await settleJournal(store, new Set([d.id]));
   const dir = join(modelDataDir(repo.dataDir, d.type, d.id), instance);
-  const versions = listVersions(dir);
-  if (versions.length === 0) {
-    throw new SwampError(
-      "not_found",
-      `no data '${instance}' for model '${d.name}'`,
-      { instance },
-    );
-  }
-  return { dir, versions, model: d.name, instance };
+  return await withDataRead(store, d.id, () => {
+    const versions = listVersions(dir);
+    if (versions.length === 0) {
+      throw new SwampError(
+        "not_found",
+        `no data '${instance}' for model '${d.name}'`,
+        { instance },
+      );
+    }
+    return read({ dir, versions, model: d.name, instance });
+  });
 }
 
 /** `swamp data get <model> <instance> [--version n]`: prints content (or metadata and content). */
 export async function get(ctx: CommandContext): Promise<void> {
-  const { dir, versions, model, instance } = await instanceDir(ctx);
+  const { meta, bytes } = await withInstance(ctx, (i) => readOne(ctx, i));
+  if (ctx.json) {
+    const text = new TextDecoder().decode(bytes);
+    const content = meta.kind === "resource" ? JSON.parse(text) : text;
+    printJson({ metadata: meta, content });
+  } else {
+    writeOut(new TextDecoder().decode(bytes));
+    if (bytes.length && bytes[bytes.length - 1] !== 10) writeOut("\n");
+  }
+}
+
+/** The asked-for (or newest) version's metadata and content, checksum verified. */
+function readOne(
+  ctx: CommandContext,
+  { dir, versions, model, instance }: {
+    dir: string;
+    versions: number[];
+    model: string;
+    instance: string;
+  },
+): Promise<{ meta: DataMeta; bytes: Uint8Array }> {
   const raw = ctx.args.flags.version as string | undefined;
   const version = raw === undefined
     ? versions[versions.length - 1]
@@ -115,24 +162,15 @@ export async function get(ctx: CommandContext): Promise<void> {
       { version: raw },
     );
   }
-  const meta = readMeta(dir, version)!;
-  const bytes = await Deno.readFile(join(dir, String(version), CONTENT_FILE));
-  if (ctx.json) {
-    const text = new TextDecoder().decode(bytes);
-    const content = meta.kind === "resource" ? JSON.parse(text) : text;
-    printJson({ metadata: meta, content });
-  } else {
-    writeOut(new TextDecoder().decode(bytes));
-    if (bytes.length && bytes[bytes.length - 1] !== 10) writeOut("\n");
-  }
+  return readVerified(dir, version);
 }
 
 /** `swamp data versions <model> <instance>`: every stored version with its metadata. */
 export async function versions(ctx: CommandContext): Promise<void> {
-  const { dir, versions } = await instanceDir(ctx);
-  const metas = versions.map((v) => readMeta(dir, v)).filter((
-    m,
-  ): m is DataMeta => !!m);
+  const metas = await withInstance(ctx, ({ dir, versions }) =>
+    Promise.resolve(
+      versions.map((v) => readMeta(dir, v)).filter((m): m is DataMeta => !!m),
+    ));
   if (ctx.json) {
     printJson({ versions: metas });
     return;

@@ -2,6 +2,7 @@ import { parseDuration, splitKeyValue } from "../cli/args.ts";
 import type { CommandContext } from "../cli/commands.ts";
 import { SwampError } from "../cli/errors.ts";
 import { eprintln, formatBytes, printJson, println } from "../cli/output.ts";
+import { MAX_TIMER_MS } from "../execution/long_timer.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
 import { SOCKET_FILE } from "../serve/protocol.ts";
@@ -35,6 +36,24 @@ async function readStdinObject(): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * `--timeout` in milliseconds. Any finite duration works (the run service
+ * chains timers past setTimeout's 24.8-day limit); one too large to be a
+ * number is rejected (exit 2, naming the flag).
+ */
+export function parseTimeout(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = parseDuration(raw);
+  if (!Number.isSafeInteger(ms)) {
+    throw new SwampError(
+      "usage",
+      `--timeout: '${raw}' is too long (the largest is ${Number.MAX_SAFE_INTEGER} ms)`,
+      { flag: "--timeout", value: raw },
+    );
+  }
+  return ms;
+}
+
 /** `swamp model method run <name|id> <method>`: runs a method and stores its data. */
 export async function run(ctx: CommandContext): Promise<number> {
   const [target, method] = ctx.args.positionals;
@@ -42,9 +61,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const flagInputs = ((f.input as string[] | undefined) ?? []).map((raw) =>
     splitKeyValue(raw, "--input")
   );
-  const timeoutMs = f.timeout !== undefined
-    ? parseDuration(f.timeout as string)
-    : undefined;
+  const timeoutMs = parseTimeout(f.timeout as string | undefined);
   const driverConfig = Object.fromEntries(
     ((f["driver-config"] as string[] | undefined) ?? []).map((raw) => {
       const [key, value] = splitKeyValue(raw, "--driver-config");
@@ -134,7 +151,12 @@ async function tryDaemon(
         driverConfig: Object.keys(request.driverConfig).length
           ? request.driverConfig
           : undefined,
-        timeoutMs: request.timeoutMs,
+        // The daemon arms one setTimeout per run; beyond its limit (24.8
+        // days) a timeout is effectively infinite, so it is not sent.
+        timeoutMs: request.timeoutMs !== undefined &&
+            request.timeoutMs < MAX_TIMER_MS - 60_000
+          ? request.timeoutMs
+          : undefined,
       },
       onLog,
       signal,

@@ -7,6 +7,7 @@ import {
   println,
   table,
 } from "../cli/output.ts";
+import { settleJournal, storeOf } from "../data/recovery.ts";
 import { isRunId } from "../execution/run_id.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
@@ -80,6 +81,8 @@ function findReport(repo: Repo, runId: string): RunReport {
 /** `swamp run list`: recent runs, newest first. */
 export async function list(ctx: CommandContext): Promise<void> {
   const repo = await openRepo(ctx.cwd);
+  // Runs that died are found here and reported as interrupted.
+  await settleJournal(storeOf(repo));
   const { reports, warnings } = readReports(repo);
   const model = ctx.args.flags.model as string | undefined;
   const limit = ctx.args.flags.limit !== undefined
@@ -122,6 +125,7 @@ export async function list(ctx: CommandContext): Promise<void> {
 /** `swamp run get <run-id>`: one full report. */
 export async function get(ctx: CommandContext): Promise<void> {
   const repo = await openRepo(ctx.cwd);
+  await settleJournal(storeOf(repo));
   const r = findReport(repo, ctx.args.positionals[0]);
   if (ctx.json) {
     printJson(r);

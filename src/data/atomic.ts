@@ -1,14 +1,18 @@
+import { SwampError } from "../cli/errors.ts";
 import { dirname, join } from "../util/path.ts";
 
 /**
  * Writes a file atomically: a temporary file in the same directory, fsync,
  * then rename over the target. Readers see the old content or the new one,
- * never a partial file.
+ * never a partial file. With `durable: false` the fsync is skipped (for
+ * small markers whose loss in a power failure is harmless). Temporary files
+ * are named `.tmp-<random>-<target name>`, so a recovery that knows the
+ * target can remove the leftovers of a killed writer.
  */
 export async function writeFileAtomic(
   path: string,
   content: Uint8Array | string,
-  options: { mode?: number } = {},
+  options: { mode?: number; durable?: boolean } = {},
 ): Promise<void> {
   const dir = dirname(path);
   await Deno.mkdir(dir, { recursive: true });
@@ -29,14 +33,18 @@ export async function writeFileAtomic(
     while (written < bytes.length) {
       written += await file.write(bytes.subarray(written));
     }
-    await file.sync();
-  } catch (err) {
+    if (options.durable !== false) await file.sync();
     file.close();
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    try {
+      file.close();
+    } catch {
+      // already closed
+    }
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
-  file.close();
-  await Deno.rename(tmp, path);
 }
 
 /** Fsyncs a directory so a rename inside it survives a crash. */
@@ -51,4 +59,39 @@ export async function syncDir(path: string): Promise<void> {
   } catch {
     // Some filesystems refuse to fsync directories; the rename is still atomic.
   }
+}
+
+/** The errno name of an OS error (e.g. "ENOSPC"), when Deno reports one. */
+function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === "string") return code;
+  const m = /os error (\d+)/.exec(String((err as Error)?.message ?? ""));
+  return m
+    ? ({ 28: "ENOSPC", 27: "EFBIG", 122: "EDQUOT", 5: "EIO" } as Record<
+      string,
+      string
+    >)[m[1]]
+    : undefined;
+}
+
+/**
+ * Turns a failed filesystem call into a SwampError (code `io_error`) whose
+ * message names the cause first ("no space left on device") and then what
+ * was being written. SwampErrors pass through unchanged.
+ */
+export function ioError(err: unknown, what: string): SwampError {
+  if (err instanceof SwampError) return err;
+  const errno = errnoOf(err);
+  const cause = errno === "ENOSPC"
+    ? "no space left on device"
+    : errno === "EDQUOT"
+    ? "disk quota exceeded"
+    : errno === "EFBIG"
+    ? "file too large (a file size limit was reached)"
+    : errno === "EIO"
+    ? "input/output error"
+    : (err as Error)?.message ?? String(err);
+  return new SwampError("io_error", `${cause} while writing ${what}`, {
+    ...(errno ? { errno } : {}),
+  });
 }

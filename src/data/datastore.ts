@@ -2,9 +2,11 @@ import { SwampError } from "../cli/errors.ts";
 import { sha256Hex } from "../extensions/fingerprint.ts";
 import type { DataHandle } from "../models/model_type.ts";
 import { join } from "../util/path.ts";
-import { syncDir, writeFileAtomic } from "./atomic.ts";
+import { ioError, syncDir, writeFileAtomic } from "./atomic.ts";
+import { commitRecord, type OpenCommit } from "./commit.ts";
+import { type Hasher, hashFile, newHasher } from "./hasher.ts";
+import type { CommitRecord, StorePaths } from "./journal.ts";
 import { checkInstanceName } from "./names.ts";
-import { withSpan } from "../telemetry/tracing.ts";
 
 /** Metadata stored beside each data version's content. */
 export interface DataMeta {
@@ -84,6 +86,53 @@ export function readMeta(
   }
 }
 
+/**
+ * Reads one committed version's metadata and content, checking the content
+ * against the sha-256 and size its metadata records. A mismatch is a
+ * `data_corrupt` error naming the file.
+ */
+export async function readVerified(
+  instanceDir: string,
+  version: number,
+): Promise<{ meta: DataMeta; bytes: Uint8Array }> {
+  const dir = join(instanceDir, String(version));
+  const metaPath = join(dir, META_FILE);
+  const contentPath = join(dir, CONTENT_FILE);
+  let meta: DataMeta;
+  try {
+    meta = JSON.parse(await Deno.readTextFile(metaPath));
+  } catch (err) {
+    throw new SwampError(
+      "data_corrupt",
+      `corrupt data: ${metaPath} is unreadable (${(err as Error).message})`,
+      { file: metaPath },
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(contentPath);
+  } catch (err) {
+    throw new SwampError(
+      "data_corrupt",
+      `corrupt data: ${contentPath} is unreadable (${(err as Error).message})`,
+      { file: contentPath },
+    );
+  }
+  const sha = await sha256Hex(bytes);
+  if (sha !== meta.sha256 || bytes.length !== meta.size) {
+    throw new SwampError(
+      "data_corrupt",
+      `corrupt data: ${contentPath} does not match its metadata (sha256 ${
+        sha.slice(0, 12)
+      }…, ${bytes.length} bytes; meta.json records ${
+        String(meta.sha256).slice(0, 12)
+      }…, ${meta.size} bytes)`,
+      { file: contentPath },
+    );
+  }
+  return { meta, bytes };
+}
+
 /** Identity of the run writing data: copied into every version's metadata. */
 export interface WriterIdentity {
   runId: string;
@@ -102,19 +151,45 @@ export interface Staged {
   sealed?: boolean;
 }
 
+/** A file output being streamed into its staging directory. */
+export interface StagedFile {
+  staged: Staged;
+  path: string;
+  /** Appends bytes to the staged content, hashing them on the way. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Closes the file (fsynced) and returns its size and sha-256. */
+  close(): Promise<{ size: number; sha256: string }>;
+}
+
+/** Prefix of staging directory names (inside an instance directory). */
+export const STAGING_PREFIX = ".staging-";
+
+interface SealOptions {
+  contentType: string;
+  tags?: Record<string, string>;
+  gc?: number;
+}
+
 /**
- * The writes of one method run. Each write goes to a hidden staging directory
- * and gets its version number at once; `commit` renames every staged version
- * into place, `discard` drops them. A run that fails or is killed leaves no
- * visible version. Callers hold the definition lock for the whole run.
+ * The writes of one method run. Each write goes to a hidden staging
+ * directory and gets its version number at once; `commit` makes all of
+ * them visible together through one commit record (see design/commit.md),
+ * `discard` drops them. Callers hold the definition lock for the whole run.
+ * The first I/O error while staging (e.g. a full disk) poisons the run:
+ * `commit` refuses, even if the method caught the error.
  */
 export class RunWrites {
   #staged: Staged[] = [];
   #handles: DataHandle[] = [];
   #deletes = new Set<string>();
   #closed = false;
+  #failure?: SwampError;
 
-  constructor(readonly modelDir: string, readonly who: WriterIdentity) {}
+  constructor(
+    readonly modelDir: string,
+    readonly who: WriterIdentity,
+    readonly store: StorePaths,
+  ) {}
 
   /** Handles of everything staged so far. */
   get handles(): DataHandle[] {
@@ -139,22 +214,33 @@ export class RunWrites {
     checkInstanceName(instance);
   }
 
+  /** Records an I/O failure (the run cannot commit) and returns it as a SwampError. */
+  fail(err: unknown, what: string): SwampError {
+    const e = ioError(err, what);
+    this.#failure ??= e;
+    return e;
+  }
+
   /** Stages one version with the given content; returns its handle. */
   async stage(
     kind: "resource" | "file",
     spec: string,
     instance: string,
     content: Uint8Array,
-    options: {
-      contentType: string;
-      tags?: Record<string, string>;
-      gc?: number;
-    },
+    options: SealOptions,
   ): Promise<DataHandle> {
     this.#check(instance);
-    const dir = this.open(instance);
-    await writeFileAtomic(join(dir.dir, CONTENT_FILE), content);
-    return await this.seal(dir, kind, spec, options);
+    const staged = this.open(instance);
+    const path = join(staged.dir, CONTENT_FILE);
+    try {
+      await writeFileAtomic(path, content);
+    } catch (err) {
+      throw this.fail(err, `${spec} '${instance}' (${path})`);
+    }
+    return await this.seal(staged, kind, spec, options, {
+      size: content.length,
+      sha256: await sha256Hex(content),
+    });
   }
 
   /** Reserves a version and its staging directory (for streamed file writes). */
@@ -164,13 +250,68 @@ export class RunWrites {
     const dir = join(
       this.modelDir,
       instance,
-      `.staging-${this.who.runId}-${version}`,
+      `${STAGING_PREFIX}${this.who.runId}-${version}`,
     );
-    Deno.mkdirSync(dir, { recursive: true });
+    try {
+      Deno.mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw this.fail(err, `the staging directory ${dir}`);
+    }
     const staged = { instance, version, dir };
     this.#staged.push(staged);
     this.#deletes.delete(instance);
     return staged;
+  }
+
+  /** Opens a staged version for streaming: content is hashed as it is written, never buffered whole. */
+  openFile(spec: string, instance: string): StagedFile {
+    const staged = this.open(instance);
+    const path = join(staged.dir, CONTENT_FILE);
+    let file: Deno.FsFile | undefined;
+    let hasher: Hasher | undefined;
+    let size = 0;
+    const what = `file ${spec} '${instance}' (${path})`;
+    return {
+      staged,
+      path,
+      write: async (bytes) => {
+        try {
+          file ??= await Deno.open(path, {
+            write: true,
+            create: true,
+            append: true,
+          });
+          hasher ??= await newHasher();
+          let n = 0;
+          while (n < bytes.length) n += await file.write(bytes.subarray(n));
+        } catch (err) {
+          throw this.fail(err, what);
+        }
+        hasher.update(bytes);
+        size += bytes.length;
+      },
+      close: async () => {
+        try {
+          if (!file) {
+            // Nothing written through the writer: the content is whatever
+            // is at the path (a tool may have written it directly), or empty.
+            try {
+              return await hashFile(path);
+            } catch (err) {
+              if (!(err instanceof Deno.errors.NotFound)) throw err;
+              await Deno.writeFile(path, new Uint8Array());
+              return await hashFile(path);
+            }
+          }
+          await file.sync();
+          file.close();
+          file = undefined;
+          return { size, sha256: (hasher ?? await newHasher()).hex() };
+        } catch (err) {
+          throw this.fail(err, what);
+        }
+      },
+    };
   }
 
   /** Writes the metadata of a staged version whose content is complete. */
@@ -178,37 +319,37 @@ export class RunWrites {
     staged: Staged,
     kind: "resource" | "file",
     spec: string,
-    options: {
-      contentType: string;
-      tags?: Record<string, string>;
-      gc?: number;
-    },
+    options: SealOptions,
+    digest?: { size: number; sha256: string },
   ): Promise<DataHandle> {
-    const content = await Deno.readFile(join(staged.dir, CONTENT_FILE));
+    const contentPath = join(staged.dir, CONTENT_FILE);
+    const metaPath = join(staged.dir, META_FILE);
+    try {
+      digest ??= await hashFile(contentPath);
+      const meta: DataMeta = {
+        name: staged.instance,
+        version: staged.version,
+        kind,
+        spec,
+        contentType: options.contentType,
+        size: digest.size,
+        sha256: digest.sha256,
+        tags: options.tags ?? {},
+        createdAt: new Date().toISOString(),
+        ...this.who,
+      };
+      await writeFileAtomic(metaPath, JSON.stringify(meta, null, 2));
+    } catch (err) {
+      throw this.fail(err, `${spec} '${staged.instance}' (${metaPath})`);
+    }
     staged.gc = options.gc;
     staged.sealed = true;
-    const meta: DataMeta = {
-      name: staged.instance,
-      version: staged.version,
-      kind,
-      spec,
-      contentType: options.contentType,
-      size: content.length,
-      sha256: await sha256Hex(content),
-      tags: options.tags ?? {},
-      createdAt: new Date().toISOString(),
-      ...this.who,
-    };
-    await writeFileAtomic(
-      join(staged.dir, META_FILE),
-      JSON.stringify(meta, null, 2),
-    );
     const handle: DataHandle = {
       name: staged.instance,
       version: staged.version,
       kind,
       spec,
-      size: content.length,
+      size: digest.size,
     };
     this.#handles.push(handle);
     return handle;
@@ -220,42 +361,58 @@ export class RunWrites {
     this.#deletes.add(instance);
   }
 
-  /** Moves staged versions into place (each rename is atomic), applies deletes and pruning. */
-  async commit(): Promise<void> {
-    this.#closed = true;
-    for (const instance of this.#deletes) {
-      await Deno.remove(join(this.modelDir, instance), { recursive: true })
-        .catch(() => {});
-    }
-    const touched = new Map<string, number | undefined>();
+  /** The commit record for what is staged (renames, deletes, pruning). */
+  async #plan(): Promise<CommitRecord> {
+    const rel = (dir: string) => dir.slice(this.modelDir.length + 1);
+    const renames: CommitRecord["renames"] = [];
+    const gcOf = new Map<string, number | undefined>();
     for (const s of this.#staged) {
-      const instanceDir = join(this.modelDir, s.instance);
-      if (!s.sealed) {
-        // A file writer that was never finalized: not part of the result.
-        await Deno.remove(s.dir, { recursive: true }).catch(() => {});
-        continue;
-      }
-      await withSpan("swamp.data.write", () => ({
-        "swamp.data.name": s.instance,
-        "swamp.data.version": s.version,
-        "swamp.model.id": this.who.modelId,
-        "swamp.run.id": this.who.runId,
-      }), async () => {
-        await syncDir(s.dir);
-        await Deno.rename(s.dir, join(instanceDir, String(s.version)));
-      });
-      touched.set(s.instance, s.gc);
+      if (!s.sealed) continue;
+      await syncDir(s.dir);
+      renames.push({ from: rel(s.dir), to: `${s.instance}/${s.version}` });
+      gcOf.set(s.instance, s.gc);
     }
-    for (const [instance, gc] of touched) {
-      const instanceDir = join(this.modelDir, instance);
-      await syncDir(instanceDir);
-      if (gc && gc > 0) {
-        const versions = listVersions(instanceDir);
-        for (const v of versions.slice(0, Math.max(0, versions.length - gc))) {
-          await Deno.remove(join(instanceDir, String(v)), { recursive: true });
-        }
+    const prunes: string[] = [];
+    for (const [instance, gc] of gcOf) {
+      await syncDir(join(this.modelDir, instance));
+      if (!gc || gc <= 0) continue;
+      const all = [
+        ...listVersions(join(this.modelDir, instance)),
+        ...this.#staged.filter((s) => s.sealed && s.instance === instance)
+          .map((s) => s.version),
+      ].sort((a, b) => a - b);
+      for (const v of all.slice(0, Math.max(0, all.length - gc))) {
+        prunes.push(`${instance}/${v}`);
       }
     }
+    const dataRel = this.modelDir.slice(this.store.dataDir.length + 1);
+    return {
+      runId: this.who.runId,
+      modelId: this.who.modelId,
+      modelDir: dataRel,
+      deletes: [...this.#deletes],
+      renames,
+      prunes,
+      handles: this.#handles,
+    };
+  }
+
+  /**
+   * Commits everything staged at once: drops unfinished file writers, then
+   * writes the commit record and applies it (`commitRecord`). Returns the
+   * open commit (retire it with `finish` once the report is written), or
+   * undefined when the run changed nothing.
+   */
+  async commit(): Promise<OpenCommit | undefined> {
+    this.#closed = true;
+    if (this.#failure) throw this.#failure;
+    for (const s of this.#staged.filter((s) => !s.sealed)) {
+      // A file writer that was never finalized: not part of the result.
+      await Deno.remove(s.dir, { recursive: true }).catch(() => {});
+    }
+    const record = await this.#plan();
+    if (!record.renames.length && !record.deletes.length) return undefined;
+    return await commitRecord(this.store, record);
   }
 
   /** Drops everything staged. */
@@ -269,20 +426,27 @@ export class RunWrites {
   }
 }
 
-/** Removes staging directories left by killed runs (call with the definition lock held). */
-export function sweepStaging(modelDir: string): void {
+/**
+ * Removes staging directories (call with the definition lock held). With
+ * `runId`, only that run's; returns what was removed, as `instance/dir`.
+ */
+export function sweepStaging(modelDir: string, runId?: string): string[] {
+  const prefix = runId ? `${STAGING_PREFIX}${runId}-` : STAGING_PREFIX;
+  const removed: string[] = [];
   try {
     for (const inst of Deno.readDirSync(modelDir)) {
       if (!inst.isDirectory) continue;
       for (const e of Deno.readDirSync(join(modelDir, inst.name))) {
-        if (e.name.startsWith(".staging-")) {
+        if (e.name.startsWith(prefix)) {
           Deno.removeSync(join(modelDir, inst.name, e.name), {
             recursive: true,
           });
+          removed.push(`${inst.name}/${e.name}`);
         }
       }
     }
   } catch {
     // nothing to sweep
   }
+  return removed;
 }

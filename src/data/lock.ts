@@ -1,5 +1,81 @@
 import { join } from "../util/path.ts";
 
+/** An OS file lock this process holds; `release` closes its descriptor. */
+export interface HeldLock {
+  release(): void;
+}
+
+/** Longest pause between two attempts to take a busy lock. */
+const MAX_POLL_MS = 20;
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+async function openLockFile(locksDir: string, name: string) {
+  await Deno.mkdir(locksDir, { recursive: true });
+  return await Deno.open(join(locksDir, name), { create: true, write: true });
+}
+
+/**
+ * Takes the OS lock on `locksDir/name` (exclusive unless `shared`), waiting
+ * until it is free. The wait polls `FsFile.tryLock` with a short backoff
+ * instead of blocking in `flock`, so it can be abandoned: an aborted
+ * `signal` rejects with its reason and leaves nothing behind. The OS
+ * releases the lock if the process dies, so a killed holder never wedges
+ * others.
+ */
+export async function acquireLock(
+  locksDir: string,
+  name: string,
+  options: { shared?: boolean; signal?: AbortSignal } = {},
+): Promise<HeldLock> {
+  options.signal?.throwIfAborted();
+  const file = await openLockFile(locksDir, name);
+  try {
+    let wait = 1;
+    while (!(await file.tryLock(!options.shared))) {
+      await pause(wait, options.signal);
+      wait = Math.min(wait * 2, MAX_POLL_MS);
+    }
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+  return { release: () => file.close() };
+}
+
+/** Takes the lock only if it is free right now; undefined when someone holds it. */
+export async function tryAcquireLock(
+  locksDir: string,
+  name: string,
+): Promise<HeldLock | undefined> {
+  const file = await openLockFile(locksDir, name);
+  if (await file.tryLock(true)) return { release: () => file.close() };
+  file.close();
+  return undefined;
+}
+
+/** Lock file of one definition: held by a run from its start to its report. */
+export function definitionLockName(modelId: string): string {
+  return `${modelId}.lock`;
+}
+
+/** Lock file guarding one definition's commits (exclusive) against readers (shared). */
+export function commitLockName(modelId: string): string {
+  return `${modelId}.commit.lock`;
+}
+
 /**
  * Runs `fn` holding an exclusive OS file lock for one definition. The OS
  * releases the lock if the process dies, so a killed run never wedges others.
@@ -8,8 +84,9 @@ export function withDefinitionLock<T>(
   locksDir: string,
   modelId: string,
   fn: () => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T> {
-  return withFileLock(locksDir, `${modelId}.lock`, fn);
+  return withFileLock(locksDir, definitionLockName(modelId), fn, signal);
 }
 
 /** Runs `fn` holding an exclusive OS lock on `locksDir/name` (released if the process dies). */
@@ -17,16 +94,12 @@ export async function withFileLock<T>(
   locksDir: string,
   name: string,
   fn: () => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T> {
-  await Deno.mkdir(locksDir, { recursive: true });
-  const file = await Deno.open(join(locksDir, name), {
-    create: true,
-    write: true,
-  });
+  const lock = await acquireLock(locksDir, name, { signal });
   try {
-    await file.lock(true);
     return await fn();
   } finally {
-    file.close(); // closing the descriptor releases the lock
+    lock.release(); // closing the descriptor releases the lock
   }
 }

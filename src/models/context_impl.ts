@@ -1,8 +1,7 @@
 import { SwampError } from "../cli/errors.ts";
 import {
-  CONTENT_FILE,
   listVersions,
-  readMeta,
+  readVerified,
   type RunWrites,
 } from "../data/datastore.ts";
 import { checkInstanceName } from "../data/names.ts";
@@ -61,7 +60,11 @@ export function makeLogger(onLog: (line: LogLine) => void): MethodLogger {
   };
 }
 
-/** Reads the newest (or a given) committed version of a resource instance. */
+/**
+ * Reads the newest (or a given) committed version of a resource instance,
+ * checking its content against the checksum in its metadata (a mismatch
+ * is a `data_corrupt` error naming the file).
+ */
 export async function readResourceVersion(
   modelDir: string,
   instance: string,
@@ -72,9 +75,9 @@ export async function readResourceVersion(
   const versions = listVersions(dir);
   const v = version ?? versions[versions.length - 1];
   if (v === undefined || !versions.includes(v)) return null;
-  const meta = readMeta(dir, v);
-  const text = await Deno.readTextFile(join(dir, String(v), CONTENT_FILE));
-  const data = meta?.kind === "resource" ? JSON.parse(text) : text;
+  const { meta, bytes } = await readVerified(dir, v);
+  const text = new TextDecoder().decode(bytes);
+  const data = meta.kind === "resource" ? JSON.parse(text) : text;
   return { name: instance, version: v, data };
 }
 
@@ -116,6 +119,18 @@ export function createMethodContext(o: ContextOptions): MethodContext {
     signal: o.signal,
     async writeResource(spec, instance, data, overrides?: WriteOverrides) {
       const r = resourceSpec(spec);
+      const json = data === undefined
+        ? undefined
+        : JSON.stringify(data, null, 2);
+      if (json === undefined) {
+        throw new SwampError(
+          "method_failed",
+          `writeResource('${spec}', '${instance}'): the data is ${
+            data === undefined ? "undefined" : `a ${typeof data}`
+          }, not a JSON value; resources are stored as JSON (pass an object, or use deleteResource to remove the instance)`,
+          { spec, instance },
+        );
+      }
       const checked = r.schema.safeParse(data);
       if (!checked.success) {
         const { describeIssues } = await import("./inputs.ts");
@@ -125,7 +140,7 @@ export function createMethodContext(o: ContextOptions): MethodContext {
           }`,
         );
       }
-      const bytes = new TextEncoder().encode(JSON.stringify(data, null, 2));
+      const bytes = new TextEncoder().encode(json);
       return await o.writes.stage("resource", spec, instance, bytes, {
         contentType: "application/json",
         tags: overrides?.tags,
@@ -135,42 +150,36 @@ export function createMethodContext(o: ContextOptions): MethodContext {
     createFileWriter(spec, instance, overrides?: WriteOverrides): FileWriter {
       const f = fileSpec(spec);
       checkInstanceName(instance);
-      const staged = o.writes.open(instance);
-      const path = join(staged.dir, CONTENT_FILE);
-      let file: Deno.FsFile | undefined;
-      const ensure = async () => {
-        file ??= await Deno.open(path, {
-          write: true,
-          create: true,
-          append: true,
-        });
-        return file;
-      };
-      const write = async (data: Uint8Array | string) => {
-        const fh = await ensure();
-        const bytes = typeof data === "string"
-          ? new TextEncoder().encode(data)
-          : data;
-        let n = 0;
-        while (n < bytes.length) n += await fh.write(bytes.subarray(n));
+      // Content streams straight to the staging file and is hashed on the
+      // way: memory stays flat whatever the size of the file.
+      const staged = o.writes.openFile(spec, instance);
+      const encoder = new TextEncoder();
+      const write = (data: Uint8Array | string) => {
+        if (handle) {
+          throw new SwampError(
+            "method_failed",
+            `createFileWriter('${spec}', '${instance}'): write after finalize`,
+          );
+        }
+        return staged.write(
+          typeof data === "string" ? encoder.encode(data) : data,
+        );
       };
       let handle: DataHandle | undefined;
       return {
         writeText: (text) => write(text),
         writeAll: (data) => write(data),
         writeLine: (line) => write(line + "\n"),
-        getFilePath: () => path,
+        getFilePath: () => staged.path,
         async finalize() {
           if (handle) return handle;
-          const fh = await ensure();
-          await fh.sync();
-          fh.close();
-          handle = await o.writes.seal(staged, "file", spec, {
+          const digest = await staged.close();
+          handle = await o.writes.seal(staged.staged, "file", spec, {
             contentType: overrides?.contentType ?? f.contentType ??
               "application/octet-stream",
             tags: overrides?.tags,
             gc: f.garbageCollection,
-          });
+          }, digest);
           return handle;
         },
       };

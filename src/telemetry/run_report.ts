@@ -4,7 +4,12 @@ import type { DataHandle } from "../models/model_type.ts";
 import { join } from "../util/path.ts";
 
 /** The outcome of a run. */
-export type RunStatus = "succeeded" | "failed" | "timeout" | "cancelled";
+export type RunStatus =
+  | "succeeded"
+  | "failed"
+  | "timeout"
+  | "cancelled"
+  | "interrupted";
 
 /** Everything recorded about one method run (`.swamp/runs/<run-id>.json`). */
 export interface RunReport {
@@ -38,6 +43,16 @@ export interface RunReport {
   };
   /** Set when the run went through `swamp serve`. */
   via?: string;
+  /** Staged versions thrown away when an interrupted run was recovered. */
+  discarded?: {
+    name: string;
+    version: number;
+    kind?: string;
+    spec?: string;
+    size?: number;
+  }[];
+  /** When recovery wrote this report for a run whose process had ended. */
+  recoveredAt?: string;
 }
 
 /** The counters of a run that has built, imported and reused nothing yet. */

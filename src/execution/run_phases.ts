@@ -1,0 +1,519 @@
+// The phases of one method run, in order: resolve, lock, execute, validate,
+// commit, report. `service.ts` strings them together; the commit protocol
+// they follow is described in design/commit.md.
+import { SwampError, toSwampError } from "../cli/errors.ts";
+import { ioError } from "../data/atomic.ts";
+import type { OpenCommit } from "../data/commit.ts";
+import { modelDataDir, RunWrites } from "../data/datastore.ts";
+import {
+  removeJournalFile,
+  runningMarkerPath,
+  type StorePaths,
+  writeRunningMarker,
+} from "../data/journal.ts";
+import { acquireLock, definitionLockName } from "../data/lock.ts";
+import { recoverModel, storeOf } from "../data/recovery.ts";
+import type { CatalogEntry, TypeInfo } from "../extensions/catalog.ts";
+import {
+  findType,
+  importCounter,
+  importModelType,
+  loadCatalog,
+} from "../extensions/loader.ts";
+import type { LogLine } from "../models/context_impl.ts";
+import { findDefinition } from "../models/definitions.ts";
+import type { DataHandle, ModelType } from "../models/model_type.ts";
+import {
+  emptyCounters,
+  type RunReport,
+  type RunStatus,
+  writeLogs,
+  writeReport,
+} from "../telemetry/run_report.ts";
+import type { Driver } from "./driver.ts";
+import { resolveDriver } from "./drivers.ts";
+import { setLongTimeout } from "./long_timer.ts";
+import { newRunId } from "./run_id.ts";
+import type { RunRequest, RunStart } from "./service.ts";
+
+const REDACTED = "[redacted]";
+
+/** How long to wait for an out-of-process driver to stop its code after an abort. */
+const STOP_WAIT_MS = 15_000;
+
+function sensitiveKeys(schema: unknown): Set<string> {
+  const props =
+    (schema as { properties?: Record<string, { sensitive?: boolean }> })
+      ?.properties ?? {};
+  return new Set(
+    Object.entries(props).filter(([, p]) => p?.sensitive === true).map(([k]) =>
+      k
+    ),
+  );
+}
+
+function redact(
+  values: Record<string, unknown>,
+  keys: Set<string>,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, keys.has(k) ? REDACTED : v]),
+  );
+}
+
+const ms = (since: number) =>
+  Math.round((performance.now() - since) * 100) / 100;
+
+/** Everything known about a run once its inputs are valid and its driver is ready. */
+export interface ResolvedRun {
+  req: RunRequest;
+  started: number;
+  phases: Record<string, number>;
+  counters: RunReport["counters"];
+  def: {
+    id: string;
+    name: string;
+    type: string;
+    typeVersion: string;
+    tags: Record<string, string>;
+  };
+  entry: CatalogEntry;
+  info: TypeInfo;
+  model: ModelType;
+  args: unknown;
+  globalArgs: unknown;
+  driver: Driver;
+  timeout?: { ms: number; source: string };
+  start: RunStart;
+  store: StorePaths;
+  modelDir: string;
+  /** Log lines so far (secrets scrubbed); `onLog` appends and streams. */
+  logs: LogLine[];
+  onLog: (line: LogLine) => void;
+  scrub: (s: string) => string;
+}
+
+/**
+ * Phase 1, resolve: catalog, definition, type bundle, inputs (definition
+ * defaults < stdin < flags) validated, driver chosen and prepared. Invalid
+ * input throws a SwampError before anything is written.
+ */
+export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const phases: Record<string, number> = {};
+  const counters = emptyCounters();
+  const mark = (name: string, since: number) => {
+    phases[name] = ms(since);
+    return performance.now();
+  };
+
+  let t = performance.now();
+  const loaded = await loadCatalog(req.repo, {
+    progress: true,
+    statMemo: req.statMemo,
+  });
+  const stored = await findDefinition(req.repo, req.target);
+  const def = stored.definition;
+  const entry = await findType(loaded, def.type);
+  const info = entry.info!;
+  if (!info.methods[req.method]) {
+    const { didYouMean } = await import("../cli/suggest.ts");
+    throw new SwampError(
+      "not_found",
+      `unknown method '${req.method}' for ${def.name} (${def.type})${
+        didYouMean(req.method, Object.keys(info.methods))
+      }; methods: ${Object.keys(info.methods).join(", ")}`,
+      { method: req.method },
+    );
+  }
+  const wasBundledNow = loaded.stats.bundled.includes(entry.file);
+  counters.bundlesBuilt += wasBundledNow ? 1 : 0;
+  t = mark("loadCatalog", t);
+
+  const importsBefore = importCounter.count;
+  const model = await importModelType(req.repo, entry);
+  counters.bundlesImported += importCounter.count - importsBefore;
+  if (!entry.file.startsWith("builtin:") && !wasBundledNow) {
+    counters.cacheHits++;
+  }
+  t = mark("importBundle", t);
+
+  const { routeInputs, parseOrThrow } = await import("../models/inputs.ts");
+  const given = [
+    ...Object.entries(req.stdinInputs ?? {}).map(([key, value]) => ({
+      key,
+      value,
+      fromFlag: false,
+    })),
+    ...req.flagInputs.map(([key, value]) => ({
+      key,
+      value: value as unknown,
+      fromFlag: true,
+    })),
+  ];
+  const routed = await routeInputs(info, req.method, given);
+  const argsIn = {
+    ...(def.methods?.[req.method]?.arguments ?? {}),
+    ...routed.args,
+  };
+  const globalsIn = { ...def.globalArguments, ...routed.globals };
+  const method = model.methods[req.method];
+  const prefix = `invalid input for ${def.name}.${req.method}`;
+  const args = parseOrThrow(method.arguments, argsIn, "argument", prefix);
+  const globalArgs = parseOrThrow(
+    model.globalArguments,
+    globalsIn,
+    "global argument",
+    prefix,
+  );
+  const driver = await resolveDriver(
+    req.repo,
+    def,
+    req.driver,
+    req.driverConfig,
+  );
+  t = mark("validate", t);
+  if (driver.prepare) {
+    await driver.prepare({ repo: req.repo, entry, phases, counters });
+    t = mark("prepareDriver", t);
+  }
+  // The tighter of --timeout and the driver's own limit applies.
+  const timeout = driver.timeoutMs !== undefined &&
+      (req.timeoutMs === undefined || driver.timeoutMs < req.timeoutMs)
+    ? { ms: driver.timeoutMs, source: `driverConfig.timeout of ${driver.name}` }
+    : req.timeoutMs !== undefined
+    ? { ms: req.timeoutMs, source: "--timeout" }
+    : undefined;
+
+  const secretKeysArgs = sensitiveKeys(info.methods[req.method].arguments);
+  const secretKeysGlobals = sensitiveKeys(info.globalArguments);
+  const secrets = [
+    ...[...secretKeysArgs].map((k) => argsIn[k]),
+    ...[...secretKeysGlobals].map((k) =>
+      (globalsIn as Record<string, unknown>)[k]
+    ),
+  ].filter((v): v is string => typeof v === "string" && v.length > 0);
+  const scrub = (s: string) =>
+    secrets.reduce((acc, sec) => acc.split(sec).join(REDACTED), s);
+
+  const start: RunStart = {
+    runId: newRunId(),
+    model: def.name,
+    modelId: def.id,
+    type: def.type,
+    typeVersion: info.version,
+    method: req.method,
+    driver: driver.name,
+    inputs: {
+      arguments: redact(argsIn, secretKeysArgs),
+      globalArguments: redact(
+        globalsIn as Record<string, unknown>,
+        secretKeysGlobals,
+      ),
+    },
+    startedAt,
+    ...(req.via ? { via: req.via } : {}),
+  };
+  const logs: LogLine[] = [];
+  const onLog = (line: LogLine) => {
+    const clean = secrets.length
+      ? { ...line, message: scrub(line.message) }
+      : line;
+    logs.push(clean);
+    req.onLog(clean);
+  };
+  return {
+    req,
+    started,
+    phases,
+    counters,
+    def,
+    entry,
+    info,
+    model,
+    args,
+    globalArgs,
+    driver,
+    timeout,
+    start,
+    store: storeOf(req.repo),
+    modelDir: modelDataDir(req.repo.dataDir, def.type, def.id),
+    logs,
+    onLog,
+    scrub,
+  };
+}
+
+/** Aborts a run on cancellation or when its time is up (the clock starts before the lock wait). */
+export interface RunClock {
+  signal: AbortSignal;
+  dispose(): void;
+}
+
+/** Starts the run's clock: `--timeout`/driver timeout and outside cancellation. */
+export function startClock(run: ResolvedRun): RunClock {
+  const controller = new AbortController();
+  const onOuterAbort = () =>
+    controller.abort(new SwampError("cancelled", "the run was cancelled"));
+  const outer = run.req.signal;
+  if (outer?.aborted) onOuterAbort();
+  outer?.addEventListener("abort", onOuterAbort);
+  const timeout = run.timeout;
+  const cancelTimer = timeout
+    ? setLongTimeout(
+      () =>
+        controller.abort(
+          new SwampError(
+            "timeout",
+            `timed out after ${timeout.ms} ms (${timeout.source})`,
+          ),
+        ),
+      timeout.ms,
+    )
+    : () => {};
+  return {
+    signal: controller.signal,
+    dispose() {
+      cancelTimer();
+      outer?.removeEventListener("abort", onOuterAbort);
+    },
+  };
+}
+
+/** A run holding its definition lock, with its running marker written. */
+export interface HeldRun {
+  writes: RunWrites;
+  /** Removes the running marker and releases the lock. */
+  release(): Promise<void>;
+}
+
+/**
+ * Phase 2, lock: waits for the definition lock (abandoned when the clock
+ * runs out or the run is cancelled, naming the wait), recovers what dead
+ * runs of the definition left (commit records rolled forward, interrupted
+ * reports, staging swept), then writes this run's running marker.
+ */
+export async function lockRun(
+  run: ResolvedRun,
+  clock: RunClock,
+): Promise<HeldRun> {
+  const t = performance.now();
+  const { store, def, start } = run;
+  let lock;
+  try {
+    lock = await acquireLock(store.locksDir, definitionLockName(def.id), {
+      signal: clock.signal,
+    });
+  } catch (err) {
+    run.phases.lock = ms(t);
+    const e = toSwampError(err);
+    if (e.code === "timeout" || e.code === "cancelled") {
+      throw new SwampError(
+        e.code,
+        `${e.message} while waiting for the definition lock of ${def.name} (another run of this definition holds it)`,
+      );
+    }
+    throw err;
+  }
+  const markerPath = runningMarkerPath(store.journalDir, start.runId);
+  try {
+    const modelRel = run.modelDir.slice(store.dataDir.length + 1);
+    const recovered = await recoverModel(store, def.id, modelRel, start.runId);
+    for (const id of recovered.rolledForward) {
+      run.onLog(info(`recovery: finished the commit of run ${id}`));
+    }
+    for (const r of recovered.interrupted) {
+      run.onLog(info(
+        `recovery: run ${r.runId} was interrupted; discarded ${r.discarded.length} staged version(s)`,
+      ));
+    }
+    try {
+      await writeRunningMarker(store.journalDir, {
+        runId: start.runId,
+        modelId: def.id,
+        modelDir: modelRel,
+        pid: Deno.pid,
+        start: start as unknown as Record<string, unknown>,
+      });
+    } catch (err) {
+      throw ioError(err, `the run marker ${markerPath}`);
+    }
+  } catch (err) {
+    lock.release();
+    run.phases.lock = ms(t);
+    throw err;
+  }
+  run.phases.lock = ms(t);
+  const writes = new RunWrites(run.modelDir, {
+    runId: start.runId,
+    modelType: def.type,
+    modelTypeVersion: run.info.version,
+    modelId: def.id,
+    definition: def.name,
+  }, store);
+  return {
+    writes,
+    async release() {
+      try {
+        await removeJournalFile(markerPath);
+      } catch {
+        // left for recovery, which finds this run's report and only tidies
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}
+
+function info(message: string): LogLine {
+  return { level: "info", message, time: new Date().toISOString() };
+}
+
+/**
+ * Phase 3, execute: runs the method with the driver until it settles, the
+ * clock aborts it, or (out of process) the driver has stopped its code.
+ */
+export async function executeRun(
+  run: ResolvedRun,
+  writes: RunWrites,
+  clock: RunClock,
+): Promise<void> {
+  const t = performance.now();
+  const aborted = new Promise<never>((_, reject) => {
+    if (clock.signal.aborted) reject(clock.signal.reason);
+    clock.signal.addEventListener(
+      "abort",
+      () => reject(clock.signal.reason),
+      { once: true },
+    );
+  });
+  try {
+    const execution = run.driver.execute({
+      repo: run.req.repo,
+      entry: run.entry,
+      model: run.model,
+      modelId: run.def.id,
+      methodName: run.req.method,
+      runId: run.start.runId,
+      args: run.args,
+      globalArgs: run.globalArgs,
+      definition: {
+        id: run.def.id,
+        name: run.def.name,
+        version: run.def.typeVersion,
+        tags: run.def.tags,
+      },
+      writes,
+      signal: clock.signal,
+      onLog: run.onLog,
+      phases: run.phases,
+      counters: run.counters as unknown as Record<string, number>,
+    });
+    execution.catch(() => {}); // a late rejection after a timeout is not unhandled
+    aborted.catch(() => {});
+    // An out-of-process driver kills its code on abort and then settles, so
+    // wait for it (bounded): its process or container must be gone before
+    // the writes are discarded. In-process code cannot be killed, only left.
+    const stopped = run.driver.outOfProcess
+      ? aborted.catch((reason) =>
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(reason), STOP_WAIT_MS)
+        )
+      )
+      : aborted;
+    await Promise.race([execution, stopped]);
+  } finally {
+    run.phases.execute = ms(t);
+  }
+}
+
+/**
+ * Phase 4, validate: a run may commit only if its method settled normally,
+ * its clock has not run out, and no write failed (even one the method
+ * caught). Throws the reason it may not.
+ */
+export function validateRun(clock: RunClock): void {
+  if (clock.signal.aborted) throw clock.signal.reason;
+}
+
+/**
+ * Phase 5, commit: all of the run's versions become visible at once
+ * through one commit record, or none do (see design/commit.md).
+ */
+export async function commitRun(
+  run: ResolvedRun,
+  writes: RunWrites,
+): Promise<OpenCommit | undefined> {
+  const t = performance.now();
+  try {
+    return await writes.commit();
+  } finally {
+    run.phases.persist = ms(t);
+  }
+}
+
+/** How a run ended, before its report is written. */
+export interface RunEnd {
+  status: RunStatus;
+  error?: { code: string; message: string };
+  data: DataHandle[];
+  exitCode: number;
+}
+
+/** The end of a run that failed with `err`. */
+export function failedEnd(run: ResolvedRun, err: unknown): RunEnd {
+  const e = toSwampError(err);
+  const status: RunStatus = e.code === "timeout"
+    ? "timeout"
+    : e.code === "cancelled"
+    ? "cancelled"
+    : "failed";
+  const message = e.code === "internal" || e.code === "method_failed"
+    ? `method '${run.req.method}' of ${run.def.type} failed: ${
+      run.scrub(e.message)
+    } (model file: ${run.entry.file})`
+    : run.scrub(e.message);
+  let exitCode = e.exitCode === 2 ? 1 : e.exitCode;
+  if (typeof e.details?.exitCode === "number") {
+    exitCode = e.details.exitCode || 1;
+  }
+  return {
+    status,
+    error: { code: e.code === "internal" ? "method_failed" : e.code, message },
+    data: [],
+    exitCode,
+  };
+}
+
+/**
+ * Phase 6, report: writes `.swamp/runs/<run-id>.json` and its log lines.
+ * A report that cannot be written (e.g. a full disk) does not change the
+ * outcome; it is said in a warning log line instead.
+ */
+export async function reportRun(
+  run: ResolvedRun,
+  end: RunEnd,
+): Promise<RunReport> {
+  run.phases.total = ms(run.started);
+  const report: RunReport = {
+    ...run.start,
+    status: end.status,
+    ...(end.error ? { error: end.error } : {}),
+    data: end.data,
+    durationMs: run.phases.total,
+    phases: run.phases,
+    counters: run.counters,
+  };
+  try {
+    await writeReport(run.store.runsDir, report);
+    await writeLogs(run.store.runsDir, run.start.runId, run.logs);
+  } catch (err) {
+    run.req.onLog({
+      level: "warn",
+      message: ioError(err, `the run report in ${run.store.runsDir}`).message,
+      time: new Date().toISOString(),
+    });
+  }
+  return report;
+}
