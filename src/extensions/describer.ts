@@ -58,15 +58,16 @@ export async function describerMain(): Promise<number> {
     console.warn =
     console.error =
       toStderr;
-  const [{ installHostZod }, { checkModelExport, describeModelType }] =
-    await Promise.all([import("./zod_bridge.ts"), import("./model_shape.ts")]);
-  installHostZod();
+  // Started first: its thread boots while zod loads.
   const watchdog = new Worker(
     URL.createObjectURL(
       new Blob([WATCHDOG], { type: "application/javascript" }),
     ),
     { type: "module" },
   );
+  const [{ installHostZod }, { checkModelExport, describeModelType }] =
+    await Promise.all([import("./zod_bridge.ts"), import("./model_shape.ts")]);
+  installHostZod();
   post({ type: "ready" });
   await forEachLine(Deno.stdin.readable, async (line) => {
     if (!line.trim()) return;

@@ -21,7 +21,7 @@ import {
 } from "./fingerprint.ts";
 import type { ModelType } from "../models/model_type.ts";
 import { withSpan } from "../telemetry/tracing.ts";
-import type { DescribeJob } from "./describe_isolated.ts";
+import type { DescribeJob, Describer } from "./describe_isolated.ts";
 
 /** Counters and timings of one catalog load, for `doctor`, `--timings` and tests. */
 export interface LoaderStats {
@@ -180,7 +180,16 @@ async function loadCatalogUntraced(
       }
     }
   }
-  const prints = await fingerprintEntries(files, salt, repo.root);
+  // Something changed: a describer will likely be needed. Start it now, so
+  // its start-up overlaps fingerprinting and bundling.
+  const early = files.length > 0 ? await startEarlyDescriber() : undefined;
+  let prints: Map<string, Fingerprint>;
+  try {
+    prints = await fingerprintEntries(files, salt, repo.root);
+  } catch (err) {
+    early?.describer.kill();
+    throw err;
+  }
   lap("fingerprint");
 
   const byFile = new Map(previous?.entries.map((e) => [e.file, e]) ?? []);
@@ -205,7 +214,11 @@ async function loadCatalogUntraced(
   }
   st.stale = stale.map((f) => relative(repo.root, f));
   if (stale.length > 0) {
-    entries.push(...await buildEntries(repo, stale, prints, st, options));
+    entries.push(
+      ...await buildEntries(repo, stale, prints, st, options, early!),
+    );
+  } else {
+    early?.describer.kill();
   }
   if (!builtinsFresh) {
     entries.push(...await builtinEntries(builtinFingerprint));
@@ -313,31 +326,45 @@ async function fingerprintSalt(repo: Repo): Promise<string> {
   return `swamp ${SWAMP_VERSION}\ndeno ${Deno.version.deno}\nconfig ${configHash}`;
 }
 
+/** A describer process started before it is known to be needed. */
+interface EarlyDescriber {
+  command: string[];
+  describer: Describer;
+}
+
+async function startEarlyDescriber(): Promise<EarlyDescriber> {
+  const [{ startDescriber }, { selfCommand }] = await Promise.all([
+    import("./describe_isolated.ts"),
+    import("../cli/self_command.ts"),
+  ]);
+  const command = selfCommand();
+  return { command, describer: startDescriber(command) };
+}
+
 async function buildEntries(
   repo: Repo,
   stale: string[],
   prints: Map<string, Fingerprint>,
   st: LoaderStats,
   options: LoadOptions,
+  early: EarlyDescriber,
 ): Promise<CatalogEntry[]> {
-  const [{ requireDeno }, { bundleBatch }, isolated, { selfCommand }] =
-    await Promise.all([
-      import("./deno_exec.ts"),
-      import("./bundler.ts"),
-      import("./describe_isolated.ts"),
-      import("../cli/self_command.ts"),
-    ]);
-  const { describeIsolated, loadTimeoutMs, startDescriber } = isolated;
-  const deno = requireDeno(repo.config.deno, "bundling model types");
-  // Started now, so its start-up (deno, zod) overlaps the bundling.
-  const describerCommand = selfCommand();
-  const describer = startDescriber(describerCommand);
+  const [{ requireDeno }, { bundleBatch }, isolated] = await Promise.all([
+    import("./deno_exec.ts"),
+    import("./bundler.ts"),
+    import("./describe_isolated.ts"),
+  ]);
+  const { describeIsolated, loadTimeoutMs } = isolated;
+  const { command: describerCommand, describer } = early;
   try {
-    return await bundleAndDescribe();
+    const deno = requireDeno(repo.config.deno, "bundling model types");
+    return await bundleAndDescribe(deno.path);
   } finally {
     describer.kill();
   }
-  async function bundleAndDescribe(): Promise<CatalogEntry[]> {
+  async function bundleAndDescribe(
+    denoPath: string,
+  ): Promise<CatalogEntry[]> {
     const t0 = performance.now();
     if (options.progress) {
       eprintln(
@@ -362,7 +389,7 @@ async function buildEntries(
       () => ({ "swamp.bundle.models": stale.length }),
       async (span) => {
         const result = await bundleBatch({
-          deno: deno.path,
+          deno: denoPath,
           root: repo.root,
           entries: stale,
           filesOf: new Map(stale.map((f) => [f, prints.get(f)!.files])),
