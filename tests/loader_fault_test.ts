@@ -150,6 +150,8 @@ Deno.test("deleted bundles heal on the next run; doctor reports cache damage and
   const clean = await swamp(["doctor", "--json"], { cwd: repo });
   expectCode(clean, 0);
   assert.equal(clean.json().ok, true);
+  // The data section ran too: the run's version was checked.
+  assert.ok(clean.json().data.versionsChecked >= 1);
 
   // Deleted again: doctor reports the damage and fails, --fix repairs it.
   await Deno.remove(bundles, { recursive: true });

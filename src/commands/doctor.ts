@@ -75,10 +75,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
   }
 
-  // DATA SECTION: the datastore recovery of the commit protocol (src/data/)
-  // belongs here once it exists: call it (repairing only with --fix) and push
-  // what it reports as { section: "data", ... } problems.
-  const data = { skipped: "datastore checks are not wired in yet" };
+  // Data: the datastore's own recovery and checksum check (`doctor data`).
+  const { inspectData } = await import("./doctor_data.ts");
+  const data = await inspectData(repo);
+  for (const message of data.problems) {
+    problems.push({ section: "data", message });
+  }
 
   const report = {
     ok: problems.length === 0,
@@ -100,7 +102,9 @@ export async function run(ctx: CommandContext): Promise<number> {
         ? `extensions:  skipped (${extensions.skipped})`
         : `extensions:  ${extensions.types} usable types, ${extensions.problems.length} problem(s)`,
     );
-    println(`data:        skipped (${data.skipped})`);
+    println(
+      `data:        ${data.versionsChecked} versions checked, ${data.problems.length} problem(s)`,
+    );
     println(
       problems.length === 0
         ? "no problems found"
