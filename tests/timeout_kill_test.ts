@@ -36,13 +36,13 @@ function liveProcesses(needle: string): string[] {
 
 /**
  * Asserts that no sleeper of `tag` is alive. A SIGKILLed process may take a
- * moment to disappear, so this looks again for up to two seconds before
+ * moment to disappear, so this looks again for up to `waitMs` before
  * failing; whatever is found is killed so a failure leaves nothing behind.
  */
-async function assertNoSleepers(tag: number): Promise<void> {
+async function assertNoSleepers(tag: number, waitMs = 2000): Promise<void> {
   const needle = `sleep ${tag}`;
   let left = liveProcesses(needle);
-  for (let i = 0; i < 20 && left.length > 0; i++) {
+  for (let i = 0; i < waitMs / 100 && left.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
     left = liveProcesses(needle);
   }
@@ -153,6 +153,59 @@ Deno.test("raw: cancelling with SIGINT kills everything the method started", asy
   assert.equal(status.code, 1, await stdout);
   assert.equal(JSON.parse(await stdout).status, "cancelled");
   await assertNoSleepers(tag);
+});
+
+Deno.test("raw: when swamp itself is killed, the runner takes its processes down", async () => {
+  const repo = await spawnerRepo();
+  const tag = freshTag();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: swampArgs([
+      "model",
+      "method",
+      "run",
+      "s1",
+      "stubborn",
+      "--input",
+      `tag=${tag}`,
+      "--driver",
+      "raw",
+    ]),
+    cwd: repo,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stderr) {
+    stderr += decoder.decode(chunk, { stream: true });
+    if (stderr.includes(`spawned all ${tag}`)) break;
+  }
+  assertSpawned(stderr, tag);
+  assert.notDeepEqual(liveProcesses(`sleep ${tag}`), []);
+  child.kill("SIGKILL");
+  await child.status;
+  // The runner notices its host is gone and, after a 1 s grace, kills its
+  // process group. Only the daemon that left with setsid (a session of its
+  // own, pid = sid) is out of its reach: a documented limit.
+  const inGroup = () =>
+    liveProcesses(`sleep ${tag}`).filter((line) => {
+      const pid = line.split(":")[0];
+      try {
+        const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+        const sid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3];
+        return sid !== pid;
+      } catch {
+        return false;
+      }
+    });
+  for (let i = 0; i < 80 && inGroup().length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const left = inGroup();
+  await assertNoSleepers(tag, 0).catch(() => {}); // cleans up the setsid one
+  assert.deepEqual(left, [], "the runner's group outlived its host");
 });
 
 /** Why docker cannot run here, or undefined when it can. */

@@ -74,7 +74,7 @@ export class RawDriver implements Driver {
     const requestFile = join(scratch, "request.json");
     await Deno.writeTextFile(
       requestFile,
-      JSON.stringify(runnerRequest(job, bundle)),
+      JSON.stringify({ ...runnerRequest(job, bundle), ownsProcessGroup: true }),
     );
     const runner = join(runnerDir, "runner.ts");
     const args = [

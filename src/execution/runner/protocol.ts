@@ -36,6 +36,11 @@ export interface RunnerRequest {
   modelId: string;
   methodName: string;
   runId: string;
+  /**
+   * Set when the runner leads its own process group (raw driver): if the host
+   * goes away mid-run, the runner kills that group before it exits.
+   */
+  ownsProcessGroup?: boolean;
   /** Method arguments, already validated and defaulted by the host. */
   args: unknown;
   /** Global arguments, already validated and defaulted by the host. */

@@ -83,6 +83,23 @@ async function readHost(): Promise<void> {
   }
   // The host went away: nobody can receive results any more.
   cancel.abort(new Error("the swamp host closed the connection"));
+  setTimeout(hostGone, HOST_GONE_GRACE_MS);
+}
+
+/** How long a method may take to stop after the host went away. */
+const HOST_GONE_GRACE_MS = 1000;
+let ownsProcessGroup = false;
+
+/** Ends the run of a vanished host, with every process the method started. */
+function hostGone(): void {
+  if (ownsProcessGroup && Deno.pid > 1) {
+    try {
+      Deno.kill(-Deno.pid, "SIGKILL");
+    } catch {
+      // no permission to signal: exit alone
+    }
+  }
+  Deno.exit(1);
 }
 
 function onHostMessage(m: HostMessage): void {
@@ -152,6 +169,7 @@ async function main(): Promise<void> {
       `runner speaks protocol ${PROTOCOL_VERSION}, request is ${request.protocol}`,
     );
   }
+  ownsProcessGroup = request.ownsProcessGroup === true;
   send({ t: "hello", pid: Deno.pid, deno: Deno.version.deno });
   readHost().catch(() => {});
   const bundleUrl = /^[a-z]+:/.test(request.bundle)
