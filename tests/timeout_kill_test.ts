@@ -375,3 +375,36 @@ Deno.test({
     assert.deepEqual(liveProcesses(out.runId), []);
   },
 });
+
+Deno.test("command/shell: a timeout kills the command's background jobs too", async () => {
+  const repo = await makeRepo();
+  const tag = freshTag();
+  expectCode(
+    await swamp([
+      "model",
+      "create",
+      "command/shell",
+      "sh1",
+      "--global-arg",
+      `run=sleep ${tag} & sh -c 'sleep ${tag}' & echo started; wait`,
+    ], { cwd: repo }),
+    0,
+  );
+  for (const driver of ["in-process", "raw"]) {
+    const res = await swamp([
+      "model",
+      "method",
+      "run",
+      "sh1",
+      "execute",
+      "--driver",
+      driver,
+      "--timeout",
+      "1500ms",
+      "--json",
+    ], { cwd: repo });
+    expectCode(res, 1);
+    assert.equal(res.json().status, "timeout", driver);
+    await assertNoSleepers(tag);
+  }
+});

@@ -28,12 +28,16 @@ export function localShell(g: ShellArgs): ShellLauncher {
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
+        // Its own process group, so a stop kills what the command started too.
+        detached: true,
       }).spawn(),
     stop(child) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
+      for (const pid of [-child.pid, child.pid]) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
       }
     },
   };
