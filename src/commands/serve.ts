@@ -215,22 +215,20 @@ async function readInfo(repo: Repo): Promise<DaemonInfo | undefined> {
 }
 
 /**
- * Whether `info.pid` is still the daemon that wrote serve.json: same pid and
- * same process start time (from /proc). Where /proc is unavailable, only a
- * daemon answering on the socket with that pid counts.
+ * Whether `info.pid`, which does not answer on the socket, is still the
+ * daemon that wrote serve.json: the recorded process start time (from /proc)
+ * and a `serve` command line. Without /proc it cannot be told: no.
  */
-async function isOurDaemon(
-  repo: Repo,
-  info: DaemonInfo,
-  answering: DaemonInfo | undefined,
-): Promise<boolean> {
+function isOurDaemon(info: DaemonInfo): boolean {
   const start = processStartTime(info.pid);
-  if (start !== undefined && info.procStart !== undefined) {
-    return start === info.procStart;
+  if (start === undefined || info.procStart === undefined) return false;
+  let argv: string[] = [];
+  try {
+    argv = Deno.readTextFileSync(`/proc/${info.pid}/cmdline`).split("\0");
+  } catch {
+    return false;
   }
-  if (answering) return answering.pid === info.pid;
-  // Neither check possible: a health check with a longer wait decides.
-  return (await probeDaemon(repo, 5000))?.pid === info.pid;
+  return start === info.procStart && argv.includes("serve");
 }
 
 /** `swamp serve status`: is a daemon running for this repository, and what is it doing. */
@@ -299,17 +297,24 @@ export async function stop(ctx: CommandContext): Promise<number> {
     }
     return 0;
   };
-  const info = await readInfo(repo);
-  if (!info) return notRunning();
+  const recorded = await readInfo(repo);
+  if (!recorded) return notRunning();
   const answering = await probeDaemon(repo);
-  if (processAlive(info.pid) === false) {
-    return notRunning(`stale ${INFO_FILE}: pid ${info.pid} is gone`);
-  }
-  if (!(await isOurDaemon(repo, info, answering))) {
+  let info = recorded;
+  if (answering) {
+    // The daemon on the socket says who it is, whatever the file says.
+    info = {
+      ...recorded,
+      pid: answering.pid,
+      procStart: processStartTime(answering.pid) ?? recorded.procStart,
+    };
+  } else if (processAlive(recorded.pid) === false) {
+    return notRunning(`stale ${INFO_FILE}: pid ${recorded.pid} is gone`);
+  } else if (!isOurDaemon(recorded)) {
     // The pid now belongs to another process (or the file was edited):
     // signalling it could kill something unrelated.
     return notRunning(
-      `stale ${INFO_FILE}: pid ${info.pid} is not this repository's daemon; it was not signalled`,
+      `stale ${INFO_FILE}: pid ${recorded.pid} is not this repository's daemon; it was not signalled`,
     );
   }
   const waitMs = ctx.args.flags.timeout !== undefined
@@ -377,5 +382,10 @@ export async function stop(ctx: CommandContext): Promise<number> {
       answering: answering !== undefined,
     });
   } else println(`swamp serve (pid ${info.pid}) ${how}`);
+  if (recorded.pid !== info.pid) {
+    eprintln(
+      `warning: ${INFO_FILE} named pid ${recorded.pid}, not the daemon's; that process was not signalled`,
+    );
+  }
   return 0;
 }

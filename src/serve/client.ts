@@ -85,7 +85,10 @@ export async function daemonFetch(
   };
 }
 
-/** The running daemon's info when it answers a health check, else undefined. */
+/**
+ * The running daemon's info when it answers a health check, else undefined;
+ * `pid` is the one the daemon reports.
+ */
 export async function probeDaemon(
   repo: Repo,
   timeoutMs = 1500,
@@ -97,19 +100,21 @@ export async function probeDaemon(
   }
   try {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const healthy = await Promise.race([
+    const pid = await Promise.race([
       daemonFetch(repo, "/health", { timeoutMs }).then(async (res) => {
-        await res.json();
-        return res.ok;
+        const health = await res.json();
+        return res.ok ? health.pid as number : undefined;
       }),
-      new Promise<boolean>((
+      new Promise<undefined>((
         r,
-      ) => (timer = setTimeout(() => r(false), timeoutMs))),
+      ) => (timer = setTimeout(() => r(undefined), timeoutMs))),
     ]).finally(() => clearTimeout(timer));
-    if (!healthy) return undefined;
-    return JSON.parse(
+    if (pid === undefined) return undefined;
+    const info = JSON.parse(
       await Deno.readTextFile(join(repo.swampDir, INFO_FILE)),
     ) as DaemonInfo;
+    // The daemon's own word on its pid wins over a file anyone can edit.
+    return { ...info, pid };
   } catch {
     return undefined;
   }

@@ -247,6 +247,7 @@ export async function startDaemon(
     minWorkers: opts.minWorkers,
     maxWorkers: opts.maxWorkers,
     killGraceMs: 1000,
+    log: opts.log,
   });
   const started = Date.now();
   let token = opts.token;
@@ -317,7 +318,7 @@ export async function startDaemon(
       }
       if (path === `${API}/runs` && req.method === "POST") {
         const body = parseRunBody(await readJsonBody(req, opts.maxBodyBytes));
-        return runResponse(body, req.signal);
+        return runResponse(body);
       }
       const m = /^\/v1\/runs\/([A-Za-z0-9-]+)(\/cancel)?$/.exec(path);
       if (m && m[2] && req.method === "POST") {
@@ -358,7 +359,7 @@ export async function startDaemon(
   };
 
   /** Streams a run as NDJSON; errors before the run starts get a plain status. */
-  const runResponse = (body: RunBody, signal: AbortSignal): Promise<Response> =>
+  const runResponse = (body: RunBody): Promise<Response> =>
     new Promise<Response>((resolve) => {
       const enc = new TextEncoder();
       let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -440,15 +441,6 @@ export async function startDaemon(
           close();
         },
       });
-      // The client gave up (e.g. its connect timeout) before an answer:
-      // drop the run, queued or not, so it is not run twice.
-      signal.addEventListener("abort", () => {
-        if (!responded) {
-          clearTimeout(acceptTimer);
-          open = false;
-          job.cancel();
-        }
-      }, { once: true });
     });
 
   const servers: Deno.HttpServer[] = [];

@@ -98,7 +98,14 @@ async function exchange(
     (body === undefined
       ? "\r\n"
       : `Content-Type: application/json\r\nContent-Length: ${payload.length}\r\n\r\n`);
-  await conn.write(concat(enc.encode(head), payload));
+  const request = concat(enc.encode(head), payload);
+  // Written while the answer is read: a daemon may answer (413) without
+  // reading a large body, and a failed write must not hide its answer.
+  let writeError: unknown;
+  (async () => {
+    let n = 0;
+    while (n < request.length) n += await conn.write(request.subarray(n));
+  })().catch((err) => (writeError = err));
   const reader = conn.readable.getReader();
   let buf: Uint8Array = new Uint8Array();
   const more = async (): Promise<boolean> => {
@@ -109,9 +116,19 @@ async function exchange(
   };
   let end: number;
   while ((end = indexOfSeq(buf, [13, 10, 13, 10])) === -1) {
-    if (!(await more())) {
+    let got: boolean;
+    try {
+      got = await more();
+    } catch (err) {
+      throw writeError ?? err;
+    }
+    if (!got) {
       conn.close();
-      throw new Error("the daemon closed the connection without a response");
+      throw new Error(
+        `the daemon closed the connection without a response${
+          writeError ? ` (${(writeError as Error).message})` : ""
+        }`,
+      );
     }
   }
   const lines = new TextDecoder().decode(buf.subarray(0, end)).split("\r\n");

@@ -1,6 +1,9 @@
 // A warm worker process of the daemon: loads the run service, zod and the
-// catalog ahead of time, then runs exactly one method and is killed (so no
-// run sees another's changes to globals). The daemon talks to
+// catalog ahead of time and runs one method at a time. After each run it
+// compares the process-wide state with a snapshot taken when it became ready
+// (global_snapshot.ts); a run that changed globals, left timers running, or
+// did not succeed makes the worker report itself unusable, and the daemon
+// replaces it, so no run sees another's changes. The daemon talks to
 // it over stdin/stdout and kills the process when a run must be stopped and
 // its code does not stop on its own (a Deno Worker thread cannot be stopped
 // while it spins in a loop, a process can; the OS also releases its locks).
@@ -9,6 +12,12 @@ import type { RunStart } from "../execution/service.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { RunReport } from "../telemetry/run_report.ts";
 import { forEachLine } from "../util/lines.ts";
+import {
+  compareSnapshots,
+  type Snapshot,
+  takeSnapshot,
+  trackTimers,
+} from "./global_snapshot.ts";
 import type { RunBody } from "./protocol.ts";
 
 /** Marks a worker message on the worker's stdout. */
@@ -25,12 +34,22 @@ export type FromWorker =
   | { type: "started"; job: number; start: RunStart }
   | { type: "log"; job: number; line: LogLine }
   | { type: "output"; job: number; stream: "stdout" | "stderr"; text: string }
-  | { type: "result"; job: number; report: RunReport; exitCode: number }
+  | {
+    type: "result";
+    job: number;
+    report: RunReport;
+    exitCode: number;
+    /** Whether a later run may use this worker; `dirty` says why not. */
+    reusable: boolean;
+    dirty?: string[];
+  }
   | {
     type: "error";
     job: number;
     exitCode: number;
     error: { code: string; message: string; [k: string]: unknown };
+    reusable: boolean;
+    dirty?: string[];
   };
 
 const encoder = new TextEncoder();
@@ -42,9 +61,10 @@ function post(m: FromWorker): void {
 
 /** Serves runs for the repository at `root` until stdin closes. */
 export async function workerMain(root: string): Promise<void> {
+  const timers = trackTimers();
   const cancels = new Map<number, AbortController>();
   let currentJob = 0;
-  let used = false;
+  let busy = false;
   // What a method prints with console.* reaches the client's terminal, as
   // it would in a local run.
   const forward = (stream: "stdout" | "stderr") => (...args: unknown[]) =>
@@ -72,7 +92,18 @@ export async function workerMain(root: string): Promise<void> {
   } catch {
     // reported by the first run that needs the catalog
   }
+  const snapshot: Snapshot = takeSnapshot();
+  timers.reset();
   post({ type: "ready" });
+
+  /** Why this process must not serve another run (empty: it may). */
+  const dirt = (methodRan: boolean, status?: string): string[] => {
+    const why: string[] = [];
+    if (methodRan && status !== "succeeded") why.push(`run ${status}`);
+    if (timers.pending() > 0) why.push(`${timers.pending()} timers left`);
+    why.push(...compareSnapshots(snapshot, takeSnapshot()).slice(0, 5));
+    return why;
+  };
 
   const run = async (job: number, body: RunBody) => {
     const controller = new AbortController();
@@ -95,17 +126,30 @@ export async function workerMain(root: string): Promise<void> {
         onStart: (start) => post({ type: "started", job, start }),
         onLog: (line) => post({ type: "log", job, line }),
       });
-      post({ type: "result", job, report, exitCode });
+      const dirty = dirt(true, report.status);
+      post({
+        type: "result",
+        job,
+        report,
+        exitCode,
+        reusable: dirty.length === 0,
+        ...(dirty.length ? { dirty } : {}),
+      });
     } catch (err) {
+      // Failed before the method ran (unknown model, bad input, ...).
       const e = toSwampError(err);
+      const dirty = dirt(false);
       post({
         type: "error",
         job,
         exitCode: e.exitCode,
         error: { code: e.code, message: e.message, ...(e.details ?? {}) },
+        reusable: dirty.length === 0,
+        ...(dirty.length ? { dirty } : {}),
       });
     } finally {
       cancels.delete(job);
+      busy = false;
     }
   };
 
@@ -113,16 +157,17 @@ export async function workerMain(root: string): Promise<void> {
     if (!line.trim()) return;
     const m = JSON.parse(line) as ToWorker;
     if (m.type === "run") {
-      // One run per worker process: the daemon replaces it afterwards.
-      if (used) {
+      // One run at a time per worker process.
+      if (busy) {
         post({
           type: "error",
           job: m.job,
           exitCode: 1,
-          error: { code: "internal", message: "this worker already ran" },
+          error: { code: "internal", message: "this worker is busy" },
+          reusable: false,
         });
       } else {
-        used = true;
+        busy = true;
         run(m.job, m.body);
       }
     } else if (m.type === "cancel") cancels.get(m.job)?.abort();

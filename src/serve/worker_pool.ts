@@ -30,6 +30,8 @@ export interface PoolOptions {
   minWorkers: number;
   maxWorkers: number;
   killGraceMs: number;
+  /** The daemon's log (why a worker was replaced). */
+  log?: (message: string) => void;
 }
 
 interface Slot {
@@ -44,7 +46,16 @@ interface Slot {
   ready: boolean;
   /** Kills a worker that does not finish warming up in time. */
   warmTimer?: ReturnType<typeof setTimeout>;
+  /** Retires a worker beyond the warm minimum after it idles a while. */
+  idleTimer?: ReturnType<typeof setTimeout>;
+  runs: number;
 }
+
+/** How long a worker beyond the warm minimum may sit idle before it is stopped. */
+const IDLE_RETIRE_MS = 30_000;
+
+/** A worker is replaced after this many runs even if every one left it clean. */
+const MAX_RUNS_PER_WORKER = 500;
 
 /**
  * How long a worker may take to warm up (load the run service, zod and the
@@ -71,13 +82,15 @@ export interface RunTicket {
 }
 
 /**
- * Worker processes that run methods for the daemon. Each worker serves
- * exactly one run and is then killed with its process group, so no run sees
- * another's changes to globals or its leftover timers, loops and processes;
- * `minWorkers` spares are kept warm (run service, zod and catalog loaded) so
- * a run does not pay a process start-up. A run whose code ignores its
- * timeout or a cancel is stopped by killing its worker (the OS releases its
- * file locks), and the daemon records the run's report itself.
+ * Worker processes that run methods for the daemon, one run at a time each,
+ * started in their own process groups. A worker serves further runs only
+ * while it reports itself clean (no globals changed, no timers left, the
+ * run succeeded); otherwise it is killed with its process group and a warm
+ * replacement is started, so no run sees another's changes to globals or
+ * its leftover loops and processes. `minWorkers` stay warm (run service, zod
+ * and catalog loaded). A run whose code ignores its timeout or a cancel is
+ * stopped by killing its worker (the OS releases its file locks), and the
+ * daemon records the run's report itself.
  */
 export class WorkerPool {
   readonly #repo: Repo;
@@ -192,6 +205,7 @@ export class WorkerPool {
       stderr: [],
       dead: false,
       ready: false,
+      runs: 0,
     };
     slot.warmTimer = setTimeout(() => {
       if (slot.ready || slot.dead) return;
@@ -256,6 +270,7 @@ export class WorkerPool {
   #killProcess(slot: Slot): void {
     slot.dead = true;
     clearTimeout(slot.warmTimer);
+    clearTimeout(slot.idleTimer);
     signalTree(slot.child.pid, "SIGKILL", slot.ownGroup);
   }
 
@@ -271,6 +286,8 @@ export class WorkerPool {
       if (busy >= this.#opts.maxWorkers) return;
       const slot = idle ?? this.#spawn();
       const run = this.#queue.shift()!;
+      clearTimeout(slot.idleTimer);
+      slot.runs++;
       slot.run = run;
       run.slot = slot;
       if (run.body.timeoutMs !== undefined) {
@@ -285,7 +302,6 @@ export class WorkerPool {
         body: run.body,
       });
     }
-    this.#topUpSpares();
   }
 
   #onMessage(slot: Slot, m: FromWorker): void {
@@ -312,29 +328,47 @@ export class WorkerPool {
         run.handlers.onOutput(m.stream, m.text);
         return;
       case "result":
-        this.#release(run);
+        if (m.dirty) {
+          this.#opts.log?.(`replacing a worker: ${m.dirty.join(", ")}`);
+        }
+        this.#release(run, m.reusable);
         run.handlers.onResult(m.report, m.exitCode);
         break;
       case "error":
-        this.#release(run);
+        if (m.dirty) {
+          this.#opts.log?.(`replacing a worker: ${m.dirty.join(", ")}`);
+        }
+        this.#release(run, m.reusable);
         run.handlers.onError(m.error, m.exitCode);
         break;
     }
     this.#dispatch();
   }
 
-  /** Ends a run's hold on its worker, and the worker with it (one run each). */
-  #release(run: ActiveRun): void {
+  /** Ends a run's hold on its worker; a worker that is not clean goes with it. */
+  #release(run: ActiveRun, reusable = false): void {
     run.done = true;
     clearTimeout(run.watchdog);
     if (run.start) this.#byRunId.delete(run.start.runId);
     const slot = run.slot;
-    if (slot && !slot.dead) this.#retire(slot);
+    if (!slot || slot.dead || slot.run !== run) return;
+    slot.run = undefined;
+    if (!reusable || slot.runs >= MAX_RUNS_PER_WORKER) {
+      this.#retire(slot);
+      return;
+    }
+    slot.idleTimer = setTimeout(() => {
+      let idle = 0;
+      for (const s of this.#slots) if (!s.run) idle++;
+      if (!slot.run && idle > this.#opts.minWorkers) this.#retire(slot);
+    }, IDLE_RETIRE_MS);
   }
 
+  /** Kills a worker with its process group and keeps the warm minimum. */
   #retire(slot: Slot): void {
     this.#killProcess(slot);
     this.#slots.delete(slot);
+    this.#topUpSpares();
   }
 
   /** Stops a run whose code did not stop: kills its worker. */
