@@ -16,6 +16,7 @@ export type ErrorCode =
   | "not_found"
   | "already_exists"
   | "invalid_name"
+  | "path_escape"
   | "validation"
   | "definition_invalid"
   | "extension_error"
@@ -58,6 +59,7 @@ function defaultExitCode(code: ErrorCode): number {
     case "unknown_flag":
     case "validation":
     case "invalid_name":
+    case "path_escape":
     case "driver_config":
       return ExitCode.usage;
     default:
