@@ -2,6 +2,7 @@ import { join, resolve } from "../util/path.ts";
 import type { CommandContext } from "../cli/commands.ts";
 import { SwampError } from "../cli/errors.ts";
 import { printJson, println } from "../cli/output.ts";
+import { createFileExclusive } from "../data/create_exclusive.ts";
 import {
   CONFIG_FILE,
   DEFAULT_CONFIG,
@@ -27,16 +28,18 @@ export async function run(ctx: CommandContext): Promise<void> {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
   const config = DEFAULT_CONFIG;
+  if (existing === undefined) {
+    // Exclusive: a concurrent init (or user) that wrote it first wins.
+    if (await createFileExclusive(configPath, wanted)) {
+      created.push(CONFIG_FILE);
+    } else existing = await Deno.readTextFile(configPath);
+  }
   if (existing !== undefined && existing !== wanted) {
     throw new SwampError(
       "config_conflict",
       `${configPath} already exists with different settings; left it unchanged (edit it by hand, or remove it to start over)`,
       { file: configPath },
     );
-  }
-  if (existing === undefined) {
-    await Deno.writeTextFile(configPath, wanted);
-    created.push(CONFIG_FILE);
   }
   for (const sub of [config.modelsDir, config.definitionsDir, ".swamp"]) {
     const p = join(dir, sub);

@@ -2,8 +2,8 @@ import { splitKeyValue } from "../cli/args.ts";
 import type { CommandContext } from "../cli/commands.ts";
 import { SwampError } from "../cli/errors.ts";
 import { printJson, println } from "../cli/output.ts";
-import { writeFileAtomic } from "../data/atomic.ts";
-import { checkDefinitionName } from "../data/names.ts";
+import { createFileExclusive } from "../data/create_exclusive.ts";
+import { checkDefinitionName, checkTypeName } from "../data/names.ts";
 import {
   findType,
   importModelType,
@@ -23,6 +23,7 @@ import { relative } from "../util/path.ts";
 export async function run(ctx: CommandContext): Promise<void> {
   const [type, name] = ctx.args.positionals;
   checkDefinitionName(name);
+  checkTypeName(type);
   const repo = await openRepo(ctx.cwd);
   const loaded = await loadCatalog(repo, { progress: true });
   const entry = await findType(loaded, type);
@@ -33,9 +34,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (existing) {
     throw new SwampError(
       "already_exists",
-      `a definition named '${name}' already exists: ${
-        relative(repo.root, existing)
-      }`,
+      `model '${name}' already exists (${relative(repo.root, existing)})`,
       { name, file: relative(repo.root, existing) },
     );
   }
@@ -81,8 +80,15 @@ export async function run(ctx: CommandContext): Promise<void> {
     methods: {},
   };
   const file = definitionPath(repo, type, name);
-  await writeFileAtomic(file, await definitionYaml(def));
   const rel = relative(repo.root, file);
+  // Exclusive: of several concurrent creators of one name, exactly one wins.
+  if (!await createFileExclusive(file, await definitionYaml(def))) {
+    throw new SwampError(
+      "already_exists",
+      `model '${name}' already exists (${rel}); left it unchanged`,
+      { name, file: rel },
+    );
+  }
   if (ctx.json) printJson({ id: def.id, name, type, file: rel });
   else println(`created ${name} (${type}) id ${def.id}\n  ${rel}`);
 }

@@ -1,6 +1,12 @@
 import type { CommandContext } from "../cli/commands.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
-import { listDefinitionFiles, readDefinition } from "../models/definitions.ts";
+import {
+  duplicateIdError,
+  duplicateIds,
+  listDefinitionFiles,
+  readDefinition,
+  type StoredDefinition,
+} from "../models/definitions.ts";
 import { openRepo } from "../repo/repo.ts";
 import { relative } from "../util/path.ts";
 
@@ -10,9 +16,12 @@ export async function run(ctx: CommandContext): Promise<void> {
   const query = ctx.args.positionals[0]?.toLowerCase();
   const found = [];
   const problems = [];
+  const read: StoredDefinition[] = [];
   for (const file of listDefinitionFiles(repo)) {
     try {
-      const { definition: d } = await readDefinition(repo, file);
+      const stored = await readDefinition(repo, file);
+      read.push(stored);
+      const d = stored.definition;
       const hay = [
         d.name,
         d.type,
@@ -29,6 +38,12 @@ export async function run(ctx: CommandContext): Promise<void> {
         message: (err as Error).message,
       });
     }
+  }
+  for (const [id, files] of duplicateIds(read)) {
+    problems.push({
+      file: relative(repo.root, files[0]),
+      message: duplicateIdError(repo, id, files).message,
+    });
   }
   if (ctx.json) {
     printJson({ models: found, problems });

@@ -1,7 +1,11 @@
 import type { CommandContext } from "../cli/commands.ts";
 import { printJson, println } from "../cli/output.ts";
 import { importModelType, loadCatalog } from "../extensions/loader.ts";
+import { type SwampError, toSwampError } from "../cli/errors.ts";
 import {
+  duplicateIdError,
+  duplicateIds,
+  filesWithId,
   findDefinition,
   listDefinitionFiles,
   readDefinition,
@@ -23,27 +27,42 @@ interface Finding {
 export async function run(ctx: CommandContext): Promise<number> {
   const repo = await openRepo(ctx.cwd);
   const loaded = await loadCatalog(repo, { progress: true });
-  const targets: (StoredDefinition | { file: string; error: string })[] = [];
+  const targets: (StoredDefinition | { file: string; error: SwampError })[] =
+    [];
+  // Files sharing an id with another file: both are reported, neither is valid.
+  let shared = new Map<string, string[]>();
   if (ctx.args.positionals[0]) {
-    targets.push(await findDefinition(repo, ctx.args.positionals[0]));
+    const found = await findDefinition(repo, ctx.args.positionals[0], {
+      checkDuplicates: false,
+    });
+    targets.push(found);
+    const same = await filesWithId(repo, found.definition.id);
+    if (same.length > 1) shared.set(found.definition.id, same);
   } else {
     for (const file of listDefinitionFiles(repo)) {
       try {
         targets.push(await readDefinition(repo, file));
       } catch (err) {
-        targets.push({ file, error: (err as Error).message });
+        targets.push({ file, error: toSwampError(err) });
       }
     }
+    shared = duplicateIds(
+      targets.filter((t): t is StoredDefinition => "definition" in t),
+    );
   }
+  // Unsafe files (hostile ids, names or types, alias bombs, duplicate ids)
+  // are bad input: exit 2, as a run of them would be.
+  let unsafe = false;
   const findings: Finding[] = [];
   for (const t of targets) {
     const file = relative(repo.root, t.file);
     if ("error" in t) {
+      if (t.error.exitCode === 2) unsafe = true;
       findings.push({
         model: file,
         file,
         valid: false,
-        errors: [t.error],
+        errors: [t.error.message],
         notes: [],
       });
       continue;
@@ -57,6 +76,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       notes: [],
     };
     findings.push(f);
+    const same = shared.get(d.id);
+    if (same) {
+      unsafe = true;
+      f.errors.push(duplicateIdError(repo, d.id, same).message);
+      continue;
+    }
     const entry = loaded.types.find((e) => e.info!.type === d.type);
     if (!entry) {
       f.errors.push(
@@ -106,5 +131,5 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
     if (findings.length === 0) println("no definitions to validate");
   }
-  return ok ? 0 : 1;
+  return ok ? 0 : unsafe ? 2 : 1;
 }

@@ -1,7 +1,7 @@
 import { SwampError } from "../cli/errors.ts";
 import { sha256Hex } from "../extensions/fingerprint.ts";
 import type { DataHandle } from "../models/model_type.ts";
-import { join } from "../util/path.ts";
+import { containedJoin, join } from "../util/path.ts";
 import { ioError, syncDir, writeFileAtomic } from "./atomic.ts";
 import { commitRecord, type OpenCommit } from "./commit.ts";
 import { type Hasher, hashFile, newHasher } from "./hasher.ts";
@@ -36,7 +36,7 @@ export function modelDataDir(
   type: string,
   modelId: string,
 ): string {
-  return join(dataDir, ...type.split("/"), modelId);
+  return containedJoin(dataDir, ...type.split("/"), modelId);
 }
 
 /** Committed versions of an instance, ascending. In-progress (dot) directories are ignored. */

@@ -1,4 +1,4 @@
-import { join } from "../util/path.ts";
+import { containedJoin } from "../util/path.ts";
 
 /** An OS file lock this process holds; `release` closes its descriptor. */
 export interface HeldLock {
@@ -24,7 +24,10 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 
 async function openLockFile(locksDir: string, name: string) {
   await Deno.mkdir(locksDir, { recursive: true });
-  return await Deno.open(join(locksDir, name), { create: true, write: true });
+  return await Deno.open(containedJoin(locksDir, name), {
+    create: true,
+    write: true,
+  });
 }
 
 /**

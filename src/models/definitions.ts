@@ -1,7 +1,12 @@
-import { SwampError } from "../cli/errors.ts";
+import { ExitCode, SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
-import { join, relative } from "../util/path.ts";
-import { checkDefinitionName } from "../data/names.ts";
+import { basename, containedJoin, join, relative } from "../util/path.ts";
+import {
+  checkDefinitionId,
+  checkDefinitionName,
+  checkModelRef,
+  checkTypeName,
+} from "../data/names.ts";
 
 /** A definition: a named, configured instance of a model type (models/<type>/<name>.yaml). */
 export interface Definition {
@@ -24,9 +29,18 @@ export interface StoredDefinition {
   file: string;
 }
 
-/** Path of a definition file: `<definitionsDir>/<type>/<name>.yaml`. */
+/**
+ * Path of a definition file: `<definitionsDir>/<type>/<name>.yaml`. The type
+ * and name are checked and the result must stay inside the definitions dir.
+ */
 export function definitionPath(repo: Repo, type: string, name: string): string {
-  return join(repo.definitionsDir, ...type.split("/"), `${name}.yaml`);
+  checkTypeName(type);
+  checkDefinitionName(name);
+  return containedJoin(
+    repo.definitionsDir,
+    ...type.split("/"),
+    `${name}.yaml`,
+  );
 }
 
 /** All definition files under the definitions dir (absolute paths, sorted). */
@@ -49,13 +63,59 @@ export function listDefinitionFiles(repo: Repo): string[] {
   return out.sort();
 }
 
-/** Parses a definition file; errors name the file, line and field. */
+/** Largest definition file swamp reads (bytes); larger files are refused. */
+export const MAX_DEFINITION_BYTES = 1024 * 1024;
+
+/**
+ * Most values a parsed definition may hold once YAML aliases are followed:
+ * a few dozen aliases can otherwise expand to billions of values.
+ */
+export const MAX_DEFINITION_NODES = 100_000;
+
+/** Error for a definition file holding bad input: names the file and field; exit 2. */
+function invalidField(rel: string, field: string, why: string): SwampError {
+  return new SwampError(
+    "definition_invalid",
+    `${rel}: field '${field}' ${why}`,
+    { file: rel, field },
+    ExitCode.usage,
+  );
+}
+
+/** Counts values reachable from `root` (aliases counted each time), up to `limit`. */
+function exceedsNodes(root: unknown, limit: number): boolean {
+  const stack: unknown[] = [root];
+  let count = 0;
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (++count > limit) return true;
+    if (typeof v === "object" && v !== null) {
+      for (const child of Object.values(v)) stack.push(child);
+    }
+  }
+  return false;
+}
+
+/**
+ * Parses a definition file; errors name the file, line and field. Ids,
+ * names and types (which become paths) are checked here, so every reader
+ * gets only safe values; oversized files and alias bombs are refused
+ * before anything expands them.
+ */
 export async function parseDefinition(
   repo: Repo,
   file: string,
   text: string,
 ): Promise<Definition> {
   const rel = relative(repo.root, file);
+  if (text.length > MAX_DEFINITION_BYTES) {
+    throw new SwampError(
+      "definition_invalid",
+      `${rel}: definition is ${text.length} bytes, more than the ${MAX_DEFINITION_BYTES} allowed`,
+      { file: rel },
+      ExitCode.usage,
+    );
+  }
   const { load } = await import("js-yaml");
   let raw: unknown;
   try {
@@ -73,15 +133,18 @@ export async function parseDefinition(
       { file: rel, line: e.mark ? e.mark.line + 1 : undefined },
     );
   }
-  const bad = (field: string, why: string): never => {
+  // Aliases share one parsed value, so parsing is cheap; whatever walks the
+  // result later (validation, JSON) pays for every reference. Bound it here.
+  if (text.includes("*") && exceedsNodes(raw, MAX_DEFINITION_NODES)) {
     throw new SwampError(
       "definition_invalid",
-      `${rel}: field '${field}' ${why}`,
-      {
-        file: rel,
-        field,
-      },
+      `${rel}: YAML aliases ('*name') expand to more than ${MAX_DEFINITION_NODES} values; refusing to read it`,
+      { file: rel, field: "(aliases)" },
+      ExitCode.usage,
     );
+  }
+  const bad = (field: string, why: string): never => {
+    throw invalidField(rel, field, why);
   };
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     return bad("(root)", "must be a mapping");
@@ -117,10 +180,17 @@ export async function parseDefinition(
       ? undefined
       : map("driverConfig"),
   };
-  try {
-    checkDefinitionName(def.name);
-  } catch (err) {
-    bad("name", (err as Error).message);
+  const checks: [string, (v: string) => void][] = [
+    ["id", checkDefinitionId],
+    ["name", checkDefinitionName],
+    ["type", checkTypeName],
+  ];
+  for (const [field, check] of checks) {
+    try {
+      check(def[field as "id" | "name" | "type"]);
+    } catch (err) {
+      bad(field, `is refused: ${(err as Error).message}`);
+    }
   }
   return def;
 }
@@ -142,6 +212,36 @@ export async function definitionYaml(def: Definition): Promise<string> {
   return dump(ordered, { lineWidth: 100, noRefs: true });
 }
 
+/**
+ * Reads a definition file's text, refusing files larger than
+ * MAX_DEFINITION_BYTES before reading them.
+ */
+export function readDefinitionText(repo: Repo, file: string): string {
+  const f = Deno.openSync(file, { read: true });
+  try {
+    const size = f.statSync().size;
+    if (size > MAX_DEFINITION_BYTES) {
+      const rel = relative(repo.root, file);
+      throw new SwampError(
+        "definition_invalid",
+        `${rel}: definition is ${size} bytes, more than the ${MAX_DEFINITION_BYTES} allowed`,
+        { file: rel },
+        ExitCode.usage,
+      );
+    }
+    const buf = new Uint8Array(size);
+    let read = 0;
+    while (read < size) {
+      const n = f.readSync(buf.subarray(read));
+      if (n === null || n === 0) break;
+      read += n;
+    }
+    return new TextDecoder().decode(buf.subarray(0, read));
+  } finally {
+    f.close();
+  }
+}
+
 /** Reads and parses one definition file. */
 export async function readDefinition(
   repo: Repo,
@@ -151,52 +251,169 @@ export async function readDefinition(
     definition: await parseDefinition(
       repo,
       file,
-      await Deno.readTextFile(file),
+      readDefinitionText(repo, file),
     ),
     file,
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Definitions among `files` whose text mentions `needle` and that parse
+ * and satisfy `match`. A plain text scan picks the candidates, so only
+ * files that mention the needle are parsed; unreadable or invalid files
+ * are skipped (they are reported where they are read).
+ */
+async function scanDefinitions(
+  repo: Repo,
+  files: string[],
+  needle: string,
+  match: (d: Definition) => boolean,
+): Promise<StoredDefinition[]> {
+  const out: StoredDefinition[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readDefinitionText(repo, file);
+    } catch {
+      continue;
+    }
+    if (!text.includes(needle)) continue;
+    try {
+      const definition = await parseDefinition(repo, file, text);
+      if (match(definition)) out.push({ definition, file });
+    } catch {
+      // invalid files cannot run; they are reported when read directly
+    }
+  }
+  return out;
+}
+
+/**
+ * The files (absolute, sorted) of every definition whose `id` is `id`. One
+ * id belongs to one definition: more than one file is an error.
+ */
+export function filesWithId(
+  repo: Repo,
+  id: string,
+  files: string[] = listDefinitionFiles(repo),
+): Promise<string[]> {
+  return scanDefinitions(repo, files, id, (d) => d.id === id).then((hits) =>
+    hits.map((h) => h.file)
+  );
+}
+
+/** The error for one id used by several definition files (exit 2, names them all). */
+export function duplicateIdError(
+  repo: Repo,
+  id: string,
+  files: string[],
+): SwampError {
+  const rels = files.map((f) => relative(repo.root, f));
+  return new SwampError(
+    "definition_invalid",
+    `definition id '${id}' is used by ${rels.length} files: ${
+      rels.join(", ")
+    }. An id must belong to one definition (it names its data and lock); give every copy but one a new id (e.g. a fresh UUID) or delete the copies. None of them runs until then.`,
+    { id, files: rels, field: "id" },
+    ExitCode.usage,
+  );
+}
+
+/**
+ * Groups definitions by id and returns the ids used by more than one file,
+ * with their files; for commands that read every definition anyway.
+ */
+export function duplicateIds(
+  stored: StoredDefinition[],
+): Map<string, string[]> {
+  const byId = new Map<string, string[]>();
+  for (const s of stored) {
+    const list = byId.get(s.definition.id);
+    if (list) list.push(s.file);
+    else byId.set(s.definition.id, [s.file]);
+  }
+  for (const [id, list] of byId) if (list.length < 2) byId.delete(id);
+  return byId;
+}
+
+/** Options for `findDefinition`. */
+export interface FindOptions {
+  /**
+   * Refuse a definition whose id another file also uses (the default): a
+   * run, a purge or a data read must not share another definition's data.
+   * Read-only views (`model get`) and fixes (deleting a copy) turn it off.
+   */
+  checkDuplicates?: boolean;
+}
 
 /**
  * Finds a definition by name or id. A name is found from file names alone
- * (no YAML is parsed but the match); an id is found by a text scan first.
+ * (only the match is parsed); otherwise (an id, or a name inside a
+ * `<uuid>.yaml` file) by a text scan that parses only the files that
+ * mention it. The found id is then checked to belong to this file alone.
  */
 export async function findDefinition(
   repo: Repo,
   nameOrId: string,
+  options: FindOptions = {},
 ): Promise<StoredDefinition> {
+  checkModelRef(nameOrId);
   const files = listDefinitionFiles(repo);
-  if (UUID.test(nameOrId)) {
-    for (const f of files) {
-      const text = await Deno.readTextFile(f);
-      if (text.includes(nameOrId)) {
-        const def = await parseDefinition(repo, f, text);
-        if (def.id === nameOrId) return { definition: def, file: f };
-      }
-    }
+  const hits = files.filter((f) => basename(f) === `${nameOrId}.yaml`);
+  if (hits.length > 1) {
+    throw new SwampError(
+      "definition_invalid",
+      `definition name '${nameOrId}' is used by several files: ${
+        hits.map((h) => relative(repo.root, h)).join(", ")
+      }; use the id instead`,
+      { model: nameOrId },
+      ExitCode.usage,
+    );
+  }
+  let found: StoredDefinition | undefined;
+  let sameId: string[] | undefined;
+  if (hits.length === 1) {
+    found = await readDefinition(repo, hits[0]);
   } else {
-    const hits = files.filter((f) => f.endsWith(`/${nameOrId}.yaml`));
-    if (hits.length === 1) return await readDefinition(repo, hits[0]);
-    if (hits.length > 1) {
+    const scanned = await scanDefinitions(
+      repo,
+      files,
+      nameOrId,
+      (d) => d.id === nameOrId || d.name === nameOrId,
+    );
+    const byId = scanned.filter((s) => s.definition.id === nameOrId);
+    const byName = scanned.filter((s) => s.definition.name === nameOrId);
+    if (byId.length > 0) {
+      found = byId[0];
+      sameId = byId.map((s) => s.file);
+    } else if (byName.length > 1) {
       throw new SwampError(
         "definition_invalid",
         `definition name '${nameOrId}' is used by several files: ${
-          hits.map((h) => relative(repo.root, h)).join(", ")
+          byName.map((h) => relative(repo.root, h.file)).join(", ")
         }; use the id instead`,
+        { model: nameOrId },
+        ExitCode.usage,
       );
+    } else if (byName.length === 1) {
+      found = byName[0];
     }
   }
-  const { didYouMean } = await import("../cli/suggest.ts");
-  const names = files.map((f) =>
-    f.slice(f.lastIndexOf("/") + 1, -".yaml".length)
-  );
-  throw new SwampError(
-    "not_found",
-    `unknown model '${nameOrId}'${
-      didYouMean(nameOrId, names)
-    }. Run 'swamp model search' to list definitions.`,
-    { model: nameOrId },
-  );
+  if (!found) {
+    const { didYouMean } = await import("../cli/suggest.ts");
+    const names = files.map((f) => basename(f).slice(0, -".yaml".length));
+    throw new SwampError(
+      "not_found",
+      `unknown model '${nameOrId}'${
+        didYouMean(nameOrId, names)
+      }. Run 'swamp model search' to list definitions.`,
+      { model: nameOrId },
+    );
+  }
+  if (options.checkDuplicates !== false) {
+    const id = found.definition.id;
+    sameId ??= await filesWithId(repo, id, files);
+    if (sameId.length > 1) throw duplicateIdError(repo, id, sameId);
+  }
+  return found;
 }

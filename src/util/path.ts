@@ -4,6 +4,8 @@
  * (see design/perf.md); these cover what swamp needs.
  */
 
+import { SwampError } from "../cli/errors.ts";
+
 /** Path separator. */
 export const sep = "/";
 
@@ -72,4 +74,30 @@ export function relative(from: string, to: string): string {
 export function isInside(parent: string, child: string): boolean {
   const rel = relative(parent, child);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/**
+ * Joins `parts` under `root` and returns the path, refusing (SwampError
+ * `path_escape`, exit 2) any result that is not strictly inside `root` (a
+ * part with a `..` segment, an empty result equal to the root) or any part
+ * holding a NUL byte. Every path under `.swamp/` derived from names, ids or types is
+ * built with this before anything is written or deleted there.
+ */
+export function containedJoin(root: string, ...parts: string[]): string {
+  const path = join(root, ...parts);
+  const rel = relative(root, path);
+  if (
+    parts.some((p) => p.includes("\0") || p.split("/").includes("..")) ||
+    rel === "" ||
+    rel === ".." || rel.startsWith("../") || isAbsolute(rel)
+  ) {
+    throw new SwampError(
+      "path_escape",
+      `refused path: ${
+        JSON.stringify(parts.join("/"))
+      } would not stay inside ${root}`,
+      { root, parts },
+    );
+  }
+  return path;
 }
