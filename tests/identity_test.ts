@@ -256,6 +256,13 @@ Deno.test("swamp's own <uuid>.yaml layout resolves by name and its copies are ca
   expectCode(await run("uuid-named"), 0);
   expectCode(await run(id), 0);
 
+  // Its name is taken, even though no file is called uuid-named.yaml.
+  const clash = await swamp(["model", "create", "@test/runner", "uuid-named"], {
+    cwd: repo,
+  });
+  expectCode(clash, 1);
+  assert.match(clash.stderr, new RegExp(`already exists .*${id}\\.yaml`));
+
   // A copy under another uuid file name keeps the id: neither runs.
   const other = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
   await Deno.writeTextFile(

@@ -13,6 +13,7 @@ import {
   type Definition,
   definitionPath,
   definitionYaml,
+  filesWithName,
   listDefinitionFiles,
 } from "../models/definitions.ts";
 import { coerceValue, parseOrThrow } from "../models/inputs.ts";
@@ -28,9 +29,9 @@ export async function run(ctx: CommandContext): Promise<void> {
   const loaded = await loadCatalog(repo, { progress: true });
   const entry = await findType(loaded, type);
   const info = entry.info!;
-  const existing = listDefinitionFiles(repo).find((f) =>
-    f.endsWith(`/${name}.yaml`)
-  );
+  const files = listDefinitionFiles(repo);
+  const existing = files.find((f) => f.endsWith(`/${name}.yaml`)) ??
+    (await filesWithName(repo, name, files))[0];
   if (existing) {
     throw new SwampError(
       "already_exists",

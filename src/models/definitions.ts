@@ -43,7 +43,7 @@ export function definitionPath(repo: Repo, type: string, name: string): string {
   );
 }
 
-/** All definition files under the definitions dir (absolute paths, sorted). */
+/** All definition files under the definitions dir (absolute paths, sorted; dot files such as temporaries are skipped). */
 export function listDefinitionFiles(repo: Repo): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -56,7 +56,9 @@ export function listDefinitionFiles(repo: Repo): string[] {
     for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory && !e.name.startsWith(".")) walk(p);
-      else if (e.isFile && e.name.endsWith(".yaml")) out.push(p);
+      else if (
+        e.isFile && e.name.endsWith(".yaml") && !e.name.startsWith(".")
+      ) out.push(p);
     }
   };
   walk(repo.definitionsDir);
@@ -273,11 +275,12 @@ async function scanDefinitions(
   for (const file of files) {
     let text: string;
     try {
-      text = readDefinitionText(repo, file);
+      // One read op per file (no stat): this scan runs on every method run.
+      text = Deno.readTextFileSync(file);
     } catch {
       continue;
     }
-    if (!text.includes(needle)) continue;
+    if (!text.includes(needle) || text.length > MAX_DEFINITION_BYTES) continue;
     try {
       const definition = await parseDefinition(repo, file, text);
       if (match(definition)) out.push({ definition, file });
@@ -300,6 +303,20 @@ export function filesWithId(
   return scanDefinitions(repo, files, id, (d) => d.id === id).then((hits) =>
     hits.map((h) => h.file)
   );
+}
+
+/**
+ * The files (absolute, sorted) of every definition whose `name` field is
+ * `name`, whatever the file is called (swamp's own `<uuid>.yaml` layout).
+ */
+export function filesWithName(
+  repo: Repo,
+  name: string,
+  files: string[] = listDefinitionFiles(repo),
+): Promise<string[]> {
+  return scanDefinitions(repo, files, name, (d) => d.name === name).then((
+    hits,
+  ) => hits.map((h) => h.file));
 }
 
 /** The error for one id used by several definition files (exit 2, names them all). */

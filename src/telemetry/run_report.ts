@@ -1,7 +1,7 @@
 import { writeFileAtomic } from "../data/atomic.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { DataHandle } from "../models/model_type.ts";
-import { join } from "../util/path.ts";
+import { containedJoin } from "../util/path.ts";
 
 /** The outcome of a run. */
 export type RunStatus =
@@ -68,12 +68,12 @@ export function emptyCounters(): RunReport["counters"] {
 
 /** File of a run's report. */
 export function reportPath(runsDir: string, runId: string): string {
-  return join(runsDir, `${runId}.json`);
+  return containedJoin(runsDir, `${runId}.json`);
 }
 
 /** File of a run's log lines (NDJSON). */
 export function logPath(runsDir: string, runId: string): string {
-  return join(runsDir, `${runId}.log.ndjson`);
+  return containedJoin(runsDir, `${runId}.log.ndjson`);
 }
 
 /** Writes a report atomically. */
