@@ -1,4 +1,4 @@
-import type { CommandNode } from "./commands.ts";
+import type { CommandNode } from "./command_types.ts";
 import type { FlagSpec } from "./args.ts";
 
 /** Help text for a command or group, given its path from the root. */

@@ -1,5 +1,5 @@
 import { type FlagSpec, parseFlags } from "./args.ts";
-import { COMMAND_TREE, type CommandNode } from "./commands.ts";
+import type { CommandNode } from "./command_types.ts";
 import { ExitCode, SwampError, toSwampError } from "./errors.ts";
 import { eprintln, printJson, println } from "./output.ts";
 import { didYouMean } from "./suggest.ts";
@@ -20,8 +20,8 @@ interface Resolved {
 }
 
 /** Walks argv down the command tree as far as it names commands. */
-function resolve(argv: string[]): Resolved {
-  let node = COMMAND_TREE;
+function resolve(tree: CommandNode, argv: string[]): Resolved {
+  let node = tree;
   const path: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
@@ -46,14 +46,20 @@ function resolve(argv: string[]): Resolved {
   return { node, path, rest: argv.slice(i) };
 }
 
-/** Runs the CLI for the given argv and returns the process exit code. */
-export async function runCli(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI for the given argv against a command tree (src/commands/table.ts)
+ * and returns the process exit code.
+ */
+export async function runCli(
+  tree: CommandNode,
+  argv: string[],
+): Promise<number> {
   const json = argv.includes("--json");
   try {
     if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
       argv = ["version"];
     }
-    const { node, path, rest } = resolve(argv);
+    const { node, path, rest } = resolve(tree, argv);
     const args = parseFlags(rest, [...(node.flags ?? []), helpFlag]);
     if (args.flags.help || !node.load) {
       if (!node.load && !args.flags.help && path.length > 0) {

@@ -1,4 +1,4 @@
-import type { CommandContext } from "../cli/commands.ts";
+import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
 import {
   formatBytes,

@@ -1,4 +1,4 @@
-import type { CommandContext } from "../cli/commands.ts";
+import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println } from "../cli/output.ts";
 import { META_FILE, STAGING_PREFIX } from "../data/datastore.ts";
 import { hashFile } from "../data/hasher.ts";

@@ -1,5 +1,5 @@
 import { parseDuration, splitKeyValue } from "../cli/args.ts";
-import type { CommandContext } from "../cli/commands.ts";
+import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
 import { eprintln, formatBytes, printJson, println } from "../cli/output.ts";
 import { MAX_TIMER_MS } from "../execution/long_timer.ts";

@@ -1,4 +1,4 @@
-import type { CommandContext } from "../cli/commands.ts";
+import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
 import { printJson, println } from "../cli/output.ts";
 import { openRepo } from "../repo/repo.ts";

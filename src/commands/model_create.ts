@@ -1,5 +1,5 @@
 import { splitKeyValue } from "../cli/args.ts";
-import type { CommandContext } from "../cli/commands.ts";
+import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
 import { printJson, println } from "../cli/output.ts";
 import { createFileExclusive } from "../data/create_exclusive.ts";

@@ -1,4 +1,4 @@
-import type { CommandContext } from "../cli/commands.ts";
+import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println } from "../cli/output.ts";
 import { definitionYaml, findDefinition } from "../models/definitions.ts";
 import { openRepo } from "../repo/repo.ts";

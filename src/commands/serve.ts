@@ -1,5 +1,5 @@
 import { parseDuration } from "../cli/args.ts";
-import type { CommandContext } from "../cli/commands.ts";
+import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
 import { eprintln, printJson, println } from "../cli/output.ts";
 import { findOnPath } from "../extensions/deno_exec.ts";

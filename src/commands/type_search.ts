@@ -1,4 +1,4 @@
-import type { CommandContext } from "../cli/commands.ts";
+import type { CommandContext } from "../cli/command_types.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
 import { typeSummary } from "../extensions/catalog.ts";
 import { loadCatalog, type LoadProblem } from "../extensions/loader.ts";

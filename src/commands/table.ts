@@ -1,36 +1,5 @@
-import type { FlagSpec, ParsedArgs } from "./args.ts";
-
-/** What a command implementation receives. */
-export interface CommandContext {
-  args: ParsedArgs;
-  /** True when `--json` was given: print exactly one JSON document. */
-  json: boolean;
-  /** The directory the command was run from. */
-  cwd: string;
-}
-
-/** A command implementation module: loaded lazily, only when its command runs. */
-export interface CommandModule {
-  run(ctx: CommandContext): Promise<number | void>;
-}
-
-/** A node in the command tree: a runnable command, a group, or both. */
-export interface CommandNode {
-  name: string;
-  summary: string;
-  /** Positional part of the usage line, e.g. "<type> <name>". */
-  usage?: string;
-  /** Longer help text shown by `--help`. */
-  description?: string;
-  flags?: FlagSpec[];
-  /** Positional arity. */
-  minArgs?: number;
-  maxArgs?: number;
-  load?: () => Promise<CommandModule>;
-  children?: CommandNode[];
-  /** Another name for this node (e.g. `init` for `repo init`). */
-  hidden?: boolean;
-}
+import type { FlagSpec } from "../cli/args.ts";
+import type { CommandContext, CommandNode } from "../cli/command_types.ts";
 
 const json: FlagSpec = {
   name: "json",
@@ -52,7 +21,7 @@ const initNode = (name: string, hidden = false): CommandNode => ({
   description:
     "Writes .swamp.yaml, extensions/models/, models/, .swamp/ and a .gitignore entry.\nRefuses to overwrite an existing, different .swamp.yaml.",
   flags: [json],
-  load: () => import("../commands/init.ts"),
+  load: () => import("./init.ts"),
 });
 
 const str = (
@@ -93,7 +62,7 @@ export const COMMAND_TREE: CommandNode = {
               usage: "[query]",
               maxArgs: 1,
               flags: [json, timings],
-              load: () => import("../commands/type_search.ts"),
+              load: () => import("./type_search.ts"),
             },
             {
               name: "describe",
@@ -103,7 +72,7 @@ export const COMMAND_TREE: CommandNode = {
               minArgs: 1,
               maxArgs: 1,
               flags: [json],
-              load: () => import("../commands/type_describe.ts"),
+              load: () => import("./type_describe.ts"),
             },
           ],
         },
@@ -123,7 +92,7 @@ export const COMMAND_TREE: CommandNode = {
             str("tag", "a tag", "key=value", true),
             json,
           ],
-          load: () => import("../commands/model_create.ts"),
+          load: () => import("./model_create.ts"),
         },
         {
           name: "get",
@@ -132,7 +101,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () => import("../commands/model_get.ts"),
+          load: () => import("./model_get.ts"),
         },
         {
           name: "search",
@@ -140,7 +109,7 @@ export const COMMAND_TREE: CommandNode = {
           usage: "[query]",
           maxArgs: 1,
           flags: [json],
-          load: () => import("../commands/model_search.ts"),
+          load: () => import("./model_search.ts"),
         },
         {
           name: "delete",
@@ -156,7 +125,7 @@ export const COMMAND_TREE: CommandNode = {
             },
             json,
           ],
-          load: () => import("../commands/model_delete.ts"),
+          load: () => import("./model_delete.ts"),
         },
         {
           name: "validate",
@@ -164,7 +133,7 @@ export const COMMAND_TREE: CommandNode = {
           usage: "[name|id]",
           maxArgs: 1,
           flags: [json],
-          load: () => import("../commands/model_validate.ts"),
+          load: () => import("./model_validate.ts"),
         },
         {
           name: "cancel",
@@ -175,7 +144,7 @@ export const COMMAND_TREE: CommandNode = {
           description:
             "Asks the daemon to stop the run; code that does not stop is terminated.\nRuns started without the daemon are stopped with Ctrl-C where they run.",
           flags: [json],
-          load: () => import("../commands/model_cancel.ts"),
+          load: () => import("./model_cancel.ts"),
         },
         {
           name: "method",
@@ -231,7 +200,7 @@ export const COMMAND_TREE: CommandNode = {
                 json,
                 timings,
               ],
-              load: () => import("../commands/method_run.ts"),
+              load: () => import("./method_run.ts"),
             },
           ],
         },
@@ -293,14 +262,13 @@ export const COMMAND_TREE: CommandNode = {
         str("log-file", "append logs to this file instead of stderr", "path"),
         json,
       ],
-      load: () => import("../commands/serve.ts"),
+      load: () => import("./serve.ts"),
       children: [
         {
           name: "status",
           summary: "show whether the daemon runs, where, and what it is doing",
           flags: [json],
-          load: () =>
-            import("../commands/serve.ts").then((m) => ({ run: m.status })),
+          load: () => import("./serve.ts").then((m) => ({ run: m.status })),
         },
         {
           name: "stop",
@@ -314,8 +282,7 @@ export const COMMAND_TREE: CommandNode = {
             ),
             json,
           ],
-          load: () =>
-            import("../commands/serve.ts").then((m) => ({ run: m.stop })),
+          load: () => import("./serve.ts").then((m) => ({ run: m.stop })),
         },
       ],
     },
@@ -329,8 +296,7 @@ export const COMMAND_TREE: CommandNode = {
           usage: "[model]",
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("../commands/data_cmds.ts").then((m) => ({ run: m.list })),
+          load: () => import("./data_cmds.ts").then((m) => ({ run: m.list })),
         },
         {
           name: "get",
@@ -342,8 +308,7 @@ export const COMMAND_TREE: CommandNode = {
             str("version", "a specific version (default: newest)", "n"),
             json,
           ],
-          load: () =>
-            import("../commands/data_cmds.ts").then((m) => ({ run: m.get })),
+          load: () => import("./data_cmds.ts").then((m) => ({ run: m.get })),
         },
         {
           name: "versions",
@@ -353,7 +318,7 @@ export const COMMAND_TREE: CommandNode = {
           maxArgs: 2,
           flags: [json],
           load: () =>
-            import("../commands/data_cmds.ts").then((m) => ({
+            import("./data_cmds.ts").then((m) => ({
               run: m.versions,
             })),
         },
@@ -372,8 +337,7 @@ export const COMMAND_TREE: CommandNode = {
             str("limit", "at most this many runs (default 20)", "n"),
             json,
           ],
-          load: () =>
-            import("../commands/run_cmds.ts").then((m) => ({ run: m.list })),
+          load: () => import("./run_cmds.ts").then((m) => ({ run: m.list })),
         },
         {
           name: "get",
@@ -382,8 +346,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("../commands/run_cmds.ts").then((m) => ({ run: m.get })),
+          load: () => import("./run_cmds.ts").then((m) => ({ run: m.get })),
         },
         {
           name: "logs",
@@ -392,8 +355,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("../commands/run_cmds.ts").then((m) => ({ run: m.logs })),
+          load: () => import("./run_cmds.ts").then((m) => ({ run: m.logs })),
         },
       ],
     },
@@ -412,7 +374,7 @@ export const COMMAND_TREE: CommandNode = {
         },
       ],
       maxArgs: 0,
-      load: () => import("../commands/doctor.ts"),
+      load: () => import("./doctor.ts"),
       children: [
         {
           name: "extensions",
@@ -420,7 +382,7 @@ export const COMMAND_TREE: CommandNode = {
             "load extensions and report what was bundled, cached and broken",
           flags: [json],
           maxArgs: 0,
-          load: () => import("../commands/doctor_extensions.ts"),
+          load: () => import("./doctor_extensions.ts"),
         },
         {
           name: "data",
@@ -428,7 +390,7 @@ export const COMMAND_TREE: CommandNode = {
             "recover interrupted runs and check stored data against its checksums",
           flags: [json],
           maxArgs: 0,
-          load: () => import("../commands/doctor_data.ts"),
+          load: () => import("./doctor_data.ts"),
         },
       ],
     },
@@ -437,7 +399,7 @@ export const COMMAND_TREE: CommandNode = {
       summary: "print swamp's version",
       maxArgs: 0,
       flags: [json],
-      load: () => import("../commands/version.ts"),
+      load: () => import("./version.ts"),
     },
   ],
 };
