@@ -34,23 +34,18 @@ export type FromWorker =
   | { type: "started"; job: number; start: RunStart }
   | { type: "log"; job: number; line: LogLine }
   | { type: "output"; job: number; stream: "stdout" | "stderr"; text: string }
-  | {
-    type: "result";
-    job: number;
-    report: RunReport;
-    exitCode: number;
-    /** Whether a later run may use this worker; `dirty` says why not. */
-    reusable: boolean;
-    dirty?: string[];
-  }
+  | { type: "result"; job: number; report: RunReport; exitCode: number }
   | {
     type: "error";
     job: number;
     exitCode: number;
     error: { code: string; message: string; [k: string]: unknown };
-    reusable: boolean;
-    dirty?: string[];
-  };
+  }
+  /**
+   * Sent after `result`/`error` (off the client's path): whether a later
+   * run may use this worker, and if not, why.
+   */
+  | { type: "verdict"; job: number; reusable: boolean; dirty?: string[] };
 
 const encoder = new TextEncoder();
 function post(m: FromWorker): void {
@@ -96,6 +91,14 @@ export async function workerMain(root: string): Promise<void> {
   timers.reset();
   post({ type: "ready" });
 
+  const verdict = (job: number, dirty: string[]) =>
+    post({
+      type: "verdict",
+      job,
+      reusable: dirty.length === 0,
+      ...(dirty.length ? { dirty } : {}),
+    });
+
   /** Why this process must not serve another run (empty: it may). */
   const dirt = (methodRan: boolean, status?: string): string[] => {
     const why: string[] = [];
@@ -126,27 +129,18 @@ export async function workerMain(root: string): Promise<void> {
         onStart: (start) => post({ type: "started", job, start }),
         onLog: (line) => post({ type: "log", job, line }),
       });
-      const dirty = dirt(true, report.status);
-      post({
-        type: "result",
-        job,
-        report,
-        exitCode,
-        reusable: dirty.length === 0,
-        ...(dirty.length ? { dirty } : {}),
-      });
+      post({ type: "result", job, report, exitCode });
+      verdict(job, dirt(true, report.status));
     } catch (err) {
       // Failed before the method ran (unknown model, bad input, ...).
       const e = toSwampError(err);
-      const dirty = dirt(false);
       post({
         type: "error",
         job,
         exitCode: e.exitCode,
         error: { code: e.code, message: e.message, ...(e.details ?? {}) },
-        reusable: dirty.length === 0,
-        ...(dirty.length ? { dirty } : {}),
       });
+      verdict(job, dirt(false));
     } finally {
       cancels.delete(job);
       busy = false;
@@ -164,7 +158,6 @@ export async function workerMain(root: string): Promise<void> {
           job: m.job,
           exitCode: 1,
           error: { code: "internal", message: "this worker is busy" },
-          reusable: false,
         });
       } else {
         busy = true;

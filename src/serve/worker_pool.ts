@@ -49,6 +49,8 @@ interface Slot {
   /** Retires a worker beyond the warm minimum after it idles a while. */
   idleTimer?: ReturnType<typeof setTimeout>;
   runs: number;
+  /** The job whose clean/dirty verdict is awaited: busy until it comes. */
+  settling?: number;
 }
 
 /** How long a worker beyond the warm minimum may sit idle before it is stopped. */
@@ -184,7 +186,9 @@ export class WorkerPool {
   #topUpSpares(): void {
     if (this.#closed || this.#warmFailing) return;
     let idle = 0;
-    for (const s of this.#slots) if (!s.run) idle++;
+    for (const s of this.#slots) {
+      if (!s.run && s.settling === undefined) idle++;
+    }
     for (; idle < this.#opts.minWorkers; idle++) this.#spawn();
   }
 
@@ -279,11 +283,18 @@ export class WorkerPool {
     while (this.#queue.length > 0) {
       let busy = 0;
       let idle: Slot | undefined;
+      let settling = 0;
       for (const s of this.#slots) {
         if (s.run) busy++;
+        else if (s.settling !== undefined) settling++;
         else if (!idle || (s.ready && !idle.ready)) idle = s;
       }
-      if (busy >= this.#opts.maxWorkers) return;
+      if (busy + settling >= this.#opts.maxWorkers) return;
+      // A worker about to say whether it is clean is usually free in a
+      // millisecond or two: wait for it rather than start another.
+      if (!idle && settling > 0 && busy + settling >= this.#opts.minWorkers) {
+        return;
+      }
       const slot = idle ?? this.#spawn();
       const run = this.#queue.shift()!;
       clearTimeout(slot.idleTimer);
@@ -305,11 +316,25 @@ export class WorkerPool {
   }
 
   #onMessage(slot: Slot, m: FromWorker): void {
+    if (m.type === "verdict") {
+      if (slot.settling !== m.job) return;
+      slot.settling = undefined;
+      if (m.dirty) {
+        this.#opts.log?.(`replacing a worker: ${m.dirty.join(", ")}`);
+      }
+      if (!m.reusable || slot.runs >= MAX_RUNS_PER_WORKER) this.#retire(slot);
+      else this.#idle(slot);
+      this.#dispatch();
+      return;
+    }
     if (m.type === "ready") {
       slot.ready = true;
       clearTimeout(slot.warmTimer);
-      this.#warmFailing = false;
-      this.#topUpSpares();
+      if (this.#warmFailing) {
+        // Workers warm up again: restore the spares held back meanwhile.
+        this.#warmFailing = false;
+        this.#topUpSpares();
+      }
       return;
     }
     const run = slot.run;
@@ -328,39 +353,55 @@ export class WorkerPool {
         run.handlers.onOutput(m.stream, m.text);
         return;
       case "result":
-        if (m.dirty) {
-          this.#opts.log?.(`replacing a worker: ${m.dirty.join(", ")}`);
-        }
-        this.#release(run, m.reusable);
+        this.#release(run, true);
         run.handlers.onResult(m.report, m.exitCode);
         break;
       case "error":
-        if (m.dirty) {
-          this.#opts.log?.(`replacing a worker: ${m.dirty.join(", ")}`);
-        }
-        this.#release(run, m.reusable);
+        this.#release(run, true);
         run.handlers.onError(m.error, m.exitCode);
         break;
     }
     this.#dispatch();
   }
 
-  /** Ends a run's hold on its worker; a worker that is not clean goes with it. */
-  #release(run: ActiveRun, reusable = false): void {
+  /**
+   * Ends a run's hold on its worker. One that ended by itself awaits the
+   * worker's clean/dirty verdict; any other (killed, crashed) is retired.
+   */
+  #release(run: ActiveRun, awaitVerdict = false): void {
     run.done = true;
     clearTimeout(run.watchdog);
     if (run.start) this.#byRunId.delete(run.start.runId);
     const slot = run.slot;
     if (!slot || slot.dead || slot.run !== run) return;
     slot.run = undefined;
-    if (!reusable || slot.runs >= MAX_RUNS_PER_WORKER) {
+    if (!awaitVerdict) {
       this.#retire(slot);
       return;
     }
+    slot.settling = run.job;
+    // No verdict soon (the worker got stuck right after the run): replace it.
+    setTimeout(() => {
+      if (slot.settling !== run.job || slot.dead) return;
+      this.#opts.log?.("replacing a worker: no clean/dirty verdict after 2 s");
+      this.#retire(slot);
+      this.#dispatch();
+    }, 2000);
+  }
+
+  /** A clean worker waits for the next run; extras beyond the minimum retire when idle. */
+  #idle(slot: Slot): void {
+    clearTimeout(slot.idleTimer);
     slot.idleTimer = setTimeout(() => {
       let idle = 0;
-      for (const s of this.#slots) if (!s.run) idle++;
-      if (!slot.run && idle > this.#opts.minWorkers) this.#retire(slot);
+      for (const s of this.#slots) {
+        if (!s.run && s.settling === undefined) idle++;
+      }
+      if (
+        !slot.run && slot.settling === undefined && idle > this.#opts.minWorkers
+      ) {
+        this.#retire(slot);
+      }
     }, IDLE_RETIRE_MS);
   }
 
