@@ -401,7 +401,7 @@ export async function executeRun(
       definition: {
         id: run.def.id,
         name: run.def.name,
-        version: run.def.typeVersion,
+        version: (run.def as { version?: number }).version ?? 1,
         tags: run.def.tags,
       },
       writes,
