@@ -349,7 +349,7 @@ Deno.test("serve fault: serve stop never signals an unrelated process named in a
   }
 });
 
-Deno.test("serve fault: bad ids get 400 naming the parameter; the token stays out of ps; the client reports the daemon's 413", async () => {
+Deno.test("serve fault: bad ids get 400 naming the parameter; --token-file keeps the token out of ps", async () => {
   const repo = await hostileRepo();
   const tokenFile = join(repo, "token.txt");
   await Deno.writeTextFile(tokenFile, "file-s3cret\n");
@@ -387,7 +387,15 @@ Deno.test("serve fault: bad ids get 400 naming the parameter; the token stays ou
     });
     assert.equal(traversal.status, 400);
     assert.match((await traversal.json()).error.message, /'model'/);
+  } finally {
+    await daemon.kill("SIGTERM");
+  }
+});
 
+Deno.test("serve fault: a daemon's 413 is reported by the client with its status and message", async () => {
+  const repo = await hostileRepo();
+  const daemon = await startDaemon(repo);
+  try {
     // A body over the daemon's 1 MiB limit: the client says what the daemon said.
     const big = JSON.stringify({ pad: "x".repeat(2 * 1024 * 1024) });
     const refused = await cli(
@@ -403,6 +411,10 @@ Deno.test("serve fault: bad ids get 400 naming the parameter; the token stays ou
   } finally {
     await daemon.kill("SIGTERM");
   }
+});
+
+Deno.test("serve fault: SWAMP_SERVE_TOKEN and --token reach a detached daemon through its environment, not its command line", async () => {
+  const repo = await hostileRepo();
 
   // --detach hands the token over in the environment, not the command line;
   // SWAMP_SERVE_TOKEN works for the daemon too.
