@@ -37,6 +37,7 @@ export type ErrorCode =
   | "data_corrupt"
   | "interrupted"
   | "commit_incomplete"
+  | "check_failed"
   | "internal";
 
 /** An error carried as a value: a code, a message a user can act on, and optional details. */

@@ -73,6 +73,36 @@ export async function run(ctx: CommandContext): Promise<number> {
     }),
   );
   const stdinInputs = f.stdin ? await readStdinObject() : undefined;
+  const list = (k: string) => (f[k] as string[] | undefined) ?? [];
+  const checkSkips = {
+    all: !!f["skip-checks"],
+    names: list("skip-check"),
+    labels: list("skip-check-label"),
+  };
+  const reportFlags = {
+    skipAll: !!f["skip-reports"],
+    skip: list("skip-report"),
+    skipLabels: list("skip-report-label"),
+    add: list("report"),
+    addLabels: list("report-label"),
+  };
+  // The daemon's wire request does not carry check and report selections
+  // yet: a run that asks for them runs locally.
+  const selects = checkSkips.all || !!checkSkips.names.length ||
+    !!checkSkips.labels.length || reportFlags.skipAll ||
+    [
+      reportFlags.skip,
+      reportFlags.skipLabels,
+      reportFlags.add,
+      reportFlags.addLabels,
+    ]
+      .some((l) => l.length > 0);
+  if (selects && f.daemon) {
+    throw new SwampError(
+      "usage",
+      "--daemon: check and report flags (--skip-check*, --skip-report*, --report*) are not sent to swamp serve yet; run without --daemon",
+    );
+  }
   const repo = await openRepo(ctx.cwd);
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
@@ -88,13 +118,15 @@ export async function run(ctx: CommandContext): Promise<number> {
       driverConfig,
       timeoutMs,
     };
-    const viaDaemon = f["no-daemon"]
+    const viaDaemon = f["no-daemon"] || selects
       ? undefined
       : await tryDaemon(repo, request, onLog, cancel.signal, !!f.daemon);
     const { report, exitCode } = viaDaemon ??
       await (await import("../execution/service.ts")).runMethod({
         repo,
         ...request,
+        checkSkips,
+        reportFlags,
         signal: cancel.signal,
         onLog,
       });

@@ -21,7 +21,16 @@ import {
   loadCatalog,
 } from "../extensions/loader.ts";
 import type { LogLine } from "../models/context_impl.ts";
+import {
+  type CheckOutcome,
+  declaredChecks,
+  definitionChecks,
+  type MethodKind,
+  methodKind,
+} from "../models/checks.ts";
 import { findDefinition } from "../models/definitions.ts";
+import type { DefinitionReports } from "../models/reports.ts";
+import type { ArgumentsUpgrade } from "../models/upgrades.ts";
 import type { DataHandle, ModelType } from "../models/model_type.ts";
 import {
   emptyCounters,
@@ -75,6 +84,7 @@ export interface ResolvedRun {
     name: string;
     type: string;
     typeVersion: string;
+    version?: number;
     tags: Record<string, string>;
   };
   entry: CatalogEntry;
@@ -91,6 +101,20 @@ export interface ResolvedRun {
   logs: LogLine[];
   onLog: (line: LogLine) => void;
   scrub: (s: string) => string;
+  /** The method's kind (declared or inferred from its name). */
+  kind?: MethodKind;
+  /** The definition's `checks: {require, skip}` block. */
+  defChecks: { require?: string[]; skip?: string[] };
+  /** The definition's `reports: {require, skip}` block. */
+  defReports: DefinitionReports;
+  /** The definition file (rewritten when its arguments are upgraded). */
+  defFile: string;
+  /** Set when the definition's globalArguments were upgraded for this run. */
+  upgrade?: ArgumentsUpgrade;
+  /** Pre-flight checks decided and run (recorded in the report). */
+  checks?: CheckOutcome[];
+  /** Reports run after the method (recorded in the report). */
+  reports?: unknown[];
 }
 
 /**
@@ -139,7 +163,8 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   }
   t = mark("importBundle", t);
 
-  const { routeInputs, parseOrThrow } = await import("../models/inputs.ts");
+  const { routeInputs, parseOrThrow, inputsJsonSchema, substituteInputs } =
+    await import("../models/inputs.ts");
   const given = [
     ...Object.entries(req.stdinInputs ?? {}).map(([key, value]) => ({
       key,
@@ -152,14 +177,62 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       fromFlag: true,
     })),
   ];
-  const routed = await routeInputs(info, req.method, given);
-  const argsIn = {
-    ...(def.methods?.[req.method]?.arguments ?? {}),
-    ...routed.args,
-  };
-  const globalsIn = { ...def.globalArguments, ...routed.globals };
-  const method = model.methods[req.method];
+  const pending: LogLine[] = [];
+  // Upgrades: the raw globalArguments go through the model's chain first.
+  let rawGlobals = def.globalArguments;
+  let upgrade: ArgumentsUpgrade | undefined;
+  if ((model as { upgrades?: unknown }).upgrades !== undefined) {
+    const { upgradeGlobalArguments } = await import("../models/upgrades.ts");
+    const up = upgradeGlobalArguments(model, def.typeVersion, rawGlobals);
+    if (up.applied.length) {
+      upgrade = up;
+      rawGlobals = up.globalArguments;
+    } else if (up.staleness === "stranded") {
+      pending.push({
+        level: "warn",
+        message:
+          `definition ${def.name} is stranded at typeVersion ${def.typeVersion}: ${def.type} is at ${model.version} and no upgrade covers the gap; running with its arguments as they are`,
+        time: new Date().toISOString(),
+      });
+    }
+  }
+  const inputsSchema = (model as { inputsSchema?: unknown }).inputsSchema;
+  const routed = await routeInputs(
+    info,
+    req.method,
+    given,
+    inputsSchema ? await inputsJsonSchema(inputsSchema) : undefined,
+  );
   const prefix = `invalid input for ${def.name}.${req.method}`;
+  let defaultArgs = def.methods?.[req.method]?.arguments ?? {};
+  if (inputsSchema) {
+    const inputs = parseOrThrow(
+      inputsSchema as never,
+      routed.inputs,
+      "input",
+      prefix,
+    ) as Record<string, unknown>;
+    const used = new Set<string>();
+    rawGlobals = substituteInputs(rawGlobals, inputs, used).value as Record<
+      string,
+      unknown
+    >;
+    defaultArgs = substituteInputs(defaultArgs, inputs, used).value as Record<
+      string,
+      unknown
+    >;
+    // A declared input the definition does not use still sets the global
+    // argument of that name, as before inputsSchema existed.
+    const globalProps =
+      (info.globalArguments as { properties?: Record<string, unknown> })
+        ?.properties ?? {};
+    for (const [k, v] of Object.entries(routed.inputs)) {
+      if (!used.has(k) && k in globalProps) routed.globals[k] = v;
+    }
+  }
+  const argsIn = { ...defaultArgs, ...routed.args };
+  const globalsIn = { ...rawGlobals, ...routed.globals };
+  const method = model.methods[req.method];
   const args = parseOrThrow(method.arguments, argsIn, "argument", prefix);
   const globalArgs = parseOrThrow(
     model.globalArguments,
@@ -167,6 +240,25 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     "global argument",
     prefix,
   );
+  if (upgrade) {
+    const { persistUpgrade } = await import("../models/upgrades.ts");
+    await persistUpgrade(stored.file, upgrade);
+    pending.push({
+      level: "info",
+      message:
+        `upgraded definition ${def.name} from typeVersion ${def.typeVersion} to ${upgrade.typeVersion} (${
+          upgrade.applied.join(", ")
+        })`,
+      time: new Date().toISOString(),
+    });
+  }
+  const kind = methodKind(req.method, (method as { kind?: unknown }).kind);
+  const wantsBlocks = Object.keys(declaredChecks(model)).length > 0 ||
+    (model as { reports?: unknown }).reports !== undefined ||
+    req.reportFlags !== undefined;
+  const blocks = wantsBlocks
+    ? await readDefinitionBlocks(stored.file)
+    : { checks: undefined, reports: undefined };
   const driver = await resolveDriver(
     req.repo,
     def,
@@ -204,6 +296,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     type: def.type,
     typeVersion: info.version,
     method: req.method,
+    ...(kind ? { kind } : {}),
     driver: driver.name,
     inputs: {
       arguments: redact(argsIn, secretKeysArgs),
@@ -223,6 +316,8 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     logs.push(clean);
     req.onLog(clean);
   };
+  for (const line of pending) onLog(line);
+  const { definitionReports } = await import("../models/reports.ts");
   return {
     req,
     started,
@@ -242,7 +337,25 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     logs,
     onLog,
     scrub,
+    kind,
+    defChecks: definitionChecks(blocks.checks),
+    defReports: definitionReports(blocks.reports),
+    defFile: stored.file,
+    upgrade,
   };
+}
+
+/** The `checks` and `reports` blocks of a definition file (kept as written). */
+async function readDefinitionBlocks(
+  file: string,
+): Promise<{ checks: unknown; reports: unknown }> {
+  try {
+    const { load } = await import("js-yaml");
+    const raw = load(await Deno.readTextFile(file)) as Record<string, unknown>;
+    return { checks: raw?.checks, reports: raw?.reports };
+  } catch {
+    return { checks: undefined, reports: undefined };
+  }
 }
 
 /** Aborts a run on cancellation or when its time is up (the clock starts before the lock wait). */
@@ -501,6 +614,17 @@ export async function reportRun(
     status: end.status,
     ...(end.error ? { error: end.error } : {}),
     data: end.data,
+    ...(run.checks?.length ? { checks: run.checks } : {}),
+    ...(run.reports?.length ? { reports: run.reports } : {}),
+    ...(run.upgrade
+      ? {
+        upgraded: {
+          from: run.def.typeVersion,
+          to: run.upgrade.typeVersion,
+          steps: run.upgrade.applied,
+        },
+      }
+      : {}),
     durationMs: run.phases.total,
     phases: run.phases,
     counters: run.counters,
@@ -516,4 +640,158 @@ export async function reportRun(
     });
   }
   return report;
+}
+
+/** The read-only context checks and reports get (no writers). */
+async function readOnlyContext(run: ResolvedRun): Promise<
+  Record<string, unknown>
+> {
+  const { createDataRepository } = await import(
+    "../models/api/data_repository.ts"
+  );
+  const { createDefinitionRepository } = await import(
+    "../models/api/definition_repository.ts"
+  );
+  const { createMethodLogger } = await import("../models/api/logger.ts");
+  const repo = run.req.repo;
+  const definitions = createDefinitionRepository(repo);
+  return {
+    repoDir: repo.root,
+    modelType: run.def.type,
+    modelId: run.def.id,
+    globalArgs: run.globalArgs,
+    methodArgs: run.args,
+    definition: {
+      id: run.def.id,
+      name: run.def.name,
+      version: run.def.version ?? 1,
+      tags: run.def.tags,
+    },
+    methodName: run.req.method,
+    logger: createMethodLogger((line) => run.onLog(line), {
+      category: [run.def.type, run.req.method],
+    }),
+    dataRepository: createDataRepository(repo, { definitions }),
+    definitionRepository: definitions,
+  };
+}
+
+/**
+ * Pre-flight checks (after the lock, before execute): the checks that
+ * apply to this method's kind and are not skipped run in order; any
+ * failure stops the run with a `check_failed` error naming each check and
+ * its errors. Outcomes (skips included) go into the run report.
+ */
+export async function checkRun(run: ResolvedRun): Promise<void> {
+  const checks = declaredChecks(run.model);
+  if (Object.keys(checks).length === 0) return;
+  const t = performance.now();
+  const { selectChecks, runChecks, checksFailedError } = await import(
+    "../models/checks.ts"
+  );
+  try {
+    const chosen = selectChecks(
+      run.model,
+      run.req.method,
+      run.kind,
+      run.defChecks,
+      run.req.checkSkips ?? {},
+    );
+    const results = chosen.run.length
+      ? await runChecks(chosen.run, await readOnlyContext(run))
+      : [];
+    run.checks = [...results, ...chosen.skipped];
+    for (const s of chosen.skipped) {
+      run.onLog(info(`check ${s.name} skipped (${s.reason})`));
+    }
+    if (results.some((r) => r.status === "failed")) {
+      throw checksFailedError(run.def.name, run.req.method, results);
+    }
+  } finally {
+    run.phases.checks = ms(t);
+  }
+}
+
+/**
+ * Reports (after the method's data is committed and visible): the chosen
+ * method- and model-scope reports run with a read-only context and their
+ * output is committed as data of this definition. Never changes the run's
+ * outcome; problems become warnings and failed report entries.
+ */
+export async function reportsRun(
+  run: ResolvedRun,
+  end: RunEnd,
+): Promise<void> {
+  const flags = run.req.reportFlags ?? {};
+  const defaults = (run.model as { reports?: unknown }).reports;
+  if (
+    !Array.isArray(defaults) && !flags.add?.length &&
+    !flags.addLabels?.length &&
+    !run.defReports.require?.length
+  ) return;
+  const t = performance.now();
+  const warn = (message: string) =>
+    run.onLog({ level: "warn", message, time: new Date().toISOString() });
+  try {
+    const { loadReports, selectReports, runReports } = await import(
+      "../models/reports.ts"
+    );
+    const available = await loadReports(run.req.repo, warn);
+    const chosen = selectReports(run.model, available, run.defReports, flags);
+    if (chosen.length === 0) return;
+    const writes = new RunWrites(run.modelDir, {
+      runId: `${run.start.runId}-reports`,
+      modelType: run.def.type,
+      modelTypeVersion: run.info.version,
+      modelId: run.def.id,
+      definition: run.def.name,
+    }, run.store);
+    const context = {
+      ...await readOnlyContext(run),
+      executionStatus: end.status === "succeeded" ? "succeeded" : "failed",
+      ...(end.error ? { errorMessage: end.error.message } : {}),
+      dataHandles: end.data.map((h) => ({ ...h, specName: h.spec })),
+      outputSpecs: [
+        ...Object.entries(run.model.resources ?? {}).map(([specName, r]) => ({
+          specName,
+          kind: "resource",
+          description: r.description,
+        })),
+        ...Object.entries(run.model.files ?? {}).map(([specName, f]) => ({
+          specName,
+          kind: "file",
+          description: f.description,
+          contentType: f.contentType,
+        })),
+      ],
+    };
+    const outcomes = await runReports(
+      chosen,
+      context,
+      async (kind, name, bytes, contentType, tags) => {
+        await writes.stage(kind, "report", name, bytes, {
+          contentType,
+          tags,
+          lifetime: "30d",
+          garbageCollection: 5,
+          gc: 5,
+        });
+      },
+    );
+    for (const o of outcomes) {
+      if (o.status === "failed") warn(`report ${o.name} failed: ${o.error}`);
+    }
+    try {
+      const open = await writes.commit();
+      await open?.finish();
+    } catch (err) {
+      await writes.discard();
+      warn(`report data could not be stored: ${toSwampError(err).message}`);
+    }
+    run.reports = outcomes;
+  } catch (err) {
+    warn(`reports not run: ${toSwampError(err).message}`);
+  } finally {
+    run.phases.reports = ms(t);
+  }
 }

@@ -4,12 +4,16 @@ import type { StoredDefinition } from "../models/definitions.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { RunReport } from "../telemetry/run_report.ts";
 import { withSpan } from "../telemetry/tracing.ts";
+import type { CheckSkips } from "../models/checks.ts";
+import type { ReportFlags } from "../models/reports.ts";
 import {
+  checkRun,
   commitRun,
   executeRun,
   failedEnd,
   lockRun,
   reportRun,
+  reportsRun,
   resolveRun,
   type RunEnd,
   startClock,
@@ -34,6 +38,10 @@ export interface RunRequest {
   onLog: (line: LogLine) => void;
   /** Cancels the run from outside (Ctrl-C, `model cancel`). */
   signal?: AbortSignal;
+  /** `--skip-checks`, `--skip-check`, `--skip-check-label`. */
+  checkSkips?: CheckSkips;
+  /** `--skip-reports`, `--skip-report`, `--skip-report-label`, `--report`, `--report-label`. */
+  reportFlags?: ReportFlags;
   /** Recorded in the report when the run came through the daemon. */
   via?: string;
   /** Reuse the last catalog load when no file's stat changed (the daemon). */
@@ -103,6 +111,7 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
     try {
       let end: RunEnd;
       try {
+        await checkRun(run);
         await executeRun(run, held.writes, clock);
         validateRun(clock);
         open = await commitRun(run, held.writes);
@@ -118,7 +127,17 @@ async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
       // The report is written before the commit record and the running
       // marker are retired: a run killed in between is found by recovery,
       // which then leaves the report it finds alone.
-      const report = await reportRun(run, end);
+      let report = await reportRun(run, end);
+      const ran = end.status === "succeeded" ||
+        (end.status === "failed" && end.error?.code !== "check_failed");
+      if (ran) {
+        // Reports read the run's committed data: the commit is finished
+        // first; their own data is a second commit under the same lock.
+        await open?.finish().catch(() => {});
+        open = undefined;
+        await reportsRun(run, end);
+        if (run.reports) report = await reportRun(run, end);
+      }
       return { report, exitCode: end.exitCode };
     } finally {
       await open?.finish().catch(() => {});

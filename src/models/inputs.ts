@@ -52,31 +52,38 @@ export function coerceValue(
 export interface RoutedInputs {
   args: Record<string, unknown>;
   globals: Record<string, unknown>;
+  /** Inputs the model's `inputsSchema` declares (for `${{ inputs.<k> }}`). */
+  inputs: Record<string, unknown>;
 }
 
 /**
- * Sends each input to the method's arguments or the type's global arguments,
- * by the property names in their schemas (method arguments win a tie).
- * String values from the command line are coerced to the schema's type.
+ * Sends each input to the method's arguments, the model's declared inputs
+ * (`inputsSchema`) or the type's global arguments, by the property names in
+ * their schemas (method arguments win, then declared inputs). String values
+ * from the command line are coerced to the schema's type.
  */
 export async function routeInputs(
   info: TypeInfo,
   method: string,
   inputs: { key: string; value: unknown; fromFlag: boolean }[],
+  inputsSchema?: unknown,
 ): Promise<RoutedInputs> {
   const argSchema = info.methods[method].arguments as JsonSchema;
   const globalSchema = info.globalArguments as JsonSchema;
-  const routed: RoutedInputs = { args: {}, globals: {} };
+  const declared = inputsSchema as JsonSchema | undefined;
+  const routed: RoutedInputs = { args: {}, globals: {}, inputs: {} };
   for (const { key, value, fromFlag } of inputs) {
     const argProp = argSchema?.properties?.[key];
+    const inputProp = declared?.properties?.[key];
     const globalProp = globalSchema?.properties?.[key];
-    const prop = argProp ?? globalProp;
+    const prop = argProp ?? inputProp ?? globalProp;
     if (!prop) {
       const { didYouMean } = await import("../cli/suggest.ts");
       const known = [
         ...Object.keys(argSchema?.properties ?? {}),
+        ...Object.keys(declared?.properties ?? {}),
         ...Object.keys(globalSchema?.properties ?? {}),
-      ];
+      ].filter((k, i, all) => all.indexOf(k) === i);
       throw new SwampError(
         "validation",
         `unknown input '${key}' for ${info.type} method '${method}'${
@@ -88,7 +95,8 @@ export async function routeInputs(
     const v = fromFlag && typeof value === "string"
       ? coerceValue(value, prop)
       : value;
-    (argProp ? routed.args : routed.globals)[key] = v;
+    (argProp ? routed.args : inputProp ? routed.inputs : routed.globals)[key] =
+      v;
   }
   return routed;
 }
@@ -132,4 +140,67 @@ export function parseOrThrow(
     `${prefix}: ${describeIssues(checked.error.issues, value, where)}`,
     { issues: checked.error.issues },
   );
+}
+
+/** JSON Schema of a model's `inputsSchema` (zod), or undefined when it has none. */
+export async function inputsJsonSchema(
+  inputsSchema: unknown,
+): Promise<unknown> {
+  if (!inputsSchema || typeof inputsSchema !== "object") return undefined;
+  const { z } = await import("zod");
+  try {
+    return z.toJSONSchema(inputsSchema as z.ZodType, {
+      unrepresentable: "any",
+    });
+  } catch {
+    const shape = (inputsSchema as { shape?: Record<string, unknown> }).shape;
+    return {
+      properties: Object.fromEntries(
+        Object.keys(shape ?? {}).map((k) => [k, {}]),
+      ),
+    };
+  }
+}
+
+const WHOLE_INPUT = /^\$\{\{\s*inputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
+const INPUT_REF = /\$\{\{\s*inputs\.([A-Za-z_][\w-]*)\s*\}\}/g;
+
+/**
+ * Replaces `${{ inputs.<k> }}` in a definition's values with the run's
+ * inputs: a value that is only the expression takes the input as it is
+ * (typed); an expression inside a longer string is interpolated. Returns
+ * the new value and the input names used. An expression naming an input
+ * that was not given is left as written (zod then names the field).
+ */
+export function substituteInputs(
+  value: unknown,
+  inputs: Record<string, unknown>,
+  used: Set<string> = new Set(),
+): { value: unknown; used: Set<string> } {
+  const sub = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      const whole = WHOLE_INPUT.exec(v);
+      if (whole) {
+        if (!(whole[1] in inputs)) return v;
+        used.add(whole[1]);
+        return inputs[whole[1]];
+      }
+      return v.replace(INPUT_REF, (m, k: string) => {
+        if (!(k in inputs)) return m;
+        used.add(k);
+        const x = inputs[k];
+        return typeof x === "string" ? x : JSON.stringify(x);
+      });
+    }
+    if (Array.isArray(v)) return v.map(sub);
+    if (v && typeof v === "object") {
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).map((
+          [k, x],
+        ) => [k, sub(x)]),
+      );
+    }
+    return v;
+  };
+  return { value: sub(value), used };
 }

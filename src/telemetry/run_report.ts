@@ -19,6 +19,8 @@ export interface RunReport {
   type: string;
   typeVersion: string;
   method: string;
+  /** The method's kind (declared, or inferred from its name). */
+  kind?: string;
   driver: string;
   /** Inputs as given, with sensitive fields redacted. */
   inputs: {
@@ -28,6 +30,12 @@ export interface RunReport {
   status: RunStatus;
   error?: { code: string; message: string };
   data: DataHandle[];
+  /** Pre-flight checks: passed, failed or skipped (and why). */
+  checks?: unknown[];
+  /** Reports run after the method, with the data they wrote. */
+  reports?: unknown[];
+  /** Set when the definition's arguments were upgraded for this run. */
+  upgraded?: { from: string; to: string; steps: string[] };
   startedAt: string;
   durationMs: number;
   /** Phase timings in milliseconds. */
