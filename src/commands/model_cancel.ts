@@ -21,7 +21,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (err instanceof DaemonUnavailable) {
       throw new SwampError(
         "daemon_unavailable",
-        "swamp serve is not running for this repository; a run started without it is stopped with Ctrl-C where it runs",
+        err.timedOut
+          ? `swamp serve does not answer (${err.message}); 'swamp serve status' and 'swamp serve stop' deal with a wedged daemon`
+          : "swamp serve is not running for this repository; a run started without it is stopped with Ctrl-C where it runs",
       );
     }
     throw err;
