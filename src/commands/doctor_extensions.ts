@@ -18,7 +18,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   const report = {
     modelsDir: repo.modelsDir,
     types: loaded.types.length,
+    reports: loaded.reports.map((r) => ({ file: r.file, ...r.report })),
     problems: loaded.problems,
+    warnings: loaded.warnings,
+    skipped: loaded.skipped,
     loader: loaded.stats,
     deno: deno ?? null,
   };
@@ -37,8 +40,23 @@ export async function run(ctx: CommandContext): Promise<number> {
       `bundled now:  ${s.bundled.length} in ${s.bundleProcesses} process(es)`,
     );
     println(`usable types: ${loaded.types.length}`);
+    println(`reports:      ${loaded.reports.length}`);
+    for (const r of loaded.reports) {
+      println(`  ${r.report!.name} (${r.report!.scope}): ${r.file}`);
+    }
+    println(`skipped:      ${loaded.skipped.length}`);
+    for (const k of loaded.skipped) println(`  ${k.file}: ${k.reason}`);
+    for (const w of loaded.warnings) {
+      println(`warning: ${w.file}: ${w.message}`);
+    }
     println(`problems:     ${loaded.problems.length}`);
-    for (const p of loaded.problems) println(`  ${p.file}: ${p.message}`);
+    for (const p of loaded.problems) {
+      println(`  ${p.file}: ${p.message}`);
+      // The full bundler output, indented, only here.
+      for (const line of (p.detail ?? "").split("\n")) {
+        if (line.trim()) println(`      ${line}`);
+      }
+    }
   }
   return loaded.problems.length > 0 ? 1 : 0;
 }

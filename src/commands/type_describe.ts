@@ -30,16 +30,46 @@ export async function run(ctx: CommandContext): Promise<void> {
   const entry = await findType(loaded, ctx.args.positionals[0]);
   const info = entry.info!;
   if (ctx.json) {
-    printJson({ ...info, file: entry.file });
+    printJson({
+      ...info,
+      file: entry.file,
+      ...(entry.collection ? { collection: entry.collection } : {}),
+      ...(entry.extensions?.length
+        ? {
+          extensions: entry.extensions.map((e) => ({
+            file: e.file,
+            methods: Object.keys(e.extension!.methods),
+            checks: e.extension!.checks,
+          })),
+        }
+        : {}),
+    });
     return;
   }
   if (!ctx.json) {
-    warnProblems(loaded.problems.filter((p) => p.file === entry.file));
+    const files = new Set(
+      [entry, ...entry.extensions ?? []].map((e) => e.file),
+    );
+    warnProblems(
+      [...loaded.problems, ...loaded.warnings].filter((p) => files.has(p.file)),
+    );
+  }
+  const fromExtension = new Map<string, string>();
+  for (const e of entry.extensions ?? []) {
+    for (const m of Object.keys(e.extension!.methods)) {
+      if (!fromExtension.has(m)) fromExtension.set(m, e.file);
+    }
   }
   const lines = [
     `${info.type} ${info.version}`,
     ...(info.description ? [info.description] : []),
     `file: ${entry.file}`,
+    ...(entry.collection
+      ? [`collection: ${entry.collection.name} ${entry.collection.version}`]
+      : []),
+    ...(entry.extensions?.length
+      ? [`extended by: ${entry.extensions.map((e) => e.file).join(", ")}`]
+      : []),
     "",
     "global arguments:",
     ...schemaLines(info.globalArguments),
@@ -47,7 +77,12 @@ export async function run(ctx: CommandContext): Promise<void> {
     "methods:",
   ];
   for (const [name, m] of Object.entries(info.methods)) {
-    lines.push(`  ${name}${m.description ? ` - ${m.description}` : ""}`);
+    const via = fromExtension.get(name);
+    lines.push(
+      `  ${name}${m.description ? ` - ${m.description}` : ""}${
+        via ? ` (from ${via})` : ""
+      }`,
+    );
     lines.push(...schemaLines(m.arguments));
   }
   const resources = Object.entries(info.resources);

@@ -5,10 +5,16 @@ import { loadCatalog, type LoadProblem } from "../extensions/loader.ts";
 import { openRepo } from "../repo/repo.ts";
 import { printTimings } from "../telemetry/timings.ts";
 
-/** Prints each broken model file as a warning on stderr. */
+/**
+ * Prints each broken model file as a one-line warning on stderr (the full
+ * text is in `swamp doctor extensions`).
+ */
 export function warnProblems(problems: LoadProblem[]): void {
   for (const p of problems) {
-    eprintln(`warning: ${p.file}: ${p.message.split("\n").join("\n  ")}`);
+    eprintln(`warning: ${p.file}: ${p.message.split("\n")[0]}`);
+  }
+  if (problems.some((p) => p.detail)) {
+    eprintln("  (details: swamp doctor extensions)");
   }
 }
 
@@ -29,10 +35,13 @@ export async function run(ctx: CommandContext): Promise<number> {
     printJson({
       types: matches.map(typeSummary),
       problems: loaded.problems,
+      warnings: loaded.warnings,
+      skipped: loaded.skipped,
+      reports: loaded.reports.map((r) => ({ file: r.file, ...r.report })),
       loader: loaded.stats,
     });
   } else {
-    warnProblems(loaded.problems);
+    warnProblems([...loaded.problems, ...loaded.warnings]);
     if (matches.length === 0) {
       println(
         query ? `no model types match '${query}'` : "no model types found",

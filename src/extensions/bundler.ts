@@ -8,7 +8,7 @@ import {
   zodShimSource,
 } from "./zod_bridge.ts";
 
-/** A batch of model entry points to bundle with one `deno bundle` process. */
+/** A batch of model entry points to bundle with as few `deno bundle` processes as possible. */
 export interface BundleBatch {
   deno: string;
   /** Repository root: the bundler's working directory. */
@@ -16,14 +16,18 @@ export interface BundleBatch {
   entries: string[];
   /** Local files each entry covers, to pin an error on the entries it breaks. */
   filesOf: Map<string, string[]>;
+  /** Every output lands under this directory (one subdirectory per process). */
   outDir: string;
-  /** The repository's deno.json, if any (import map for bare specifiers). */
+  /** The deno.json (import map) for entries without one in `configOf`. */
   configFile?: string;
+  /** Per entry: the deno.json to bundle it with (a collection's own). */
+  configOf?: Map<string, string | undefined>;
 }
 
 /** What a batch produced: a bundle file per good entry, a message per bad one. */
 export interface BundleOutcome {
   outputs: Map<string, string>;
+  /** The bundler's (cleaned) output for each entry that cannot be bundled alone. */
   failures: Map<string, string>;
   /** How many `deno bundle` subprocesses ran. */
   processes: number;
@@ -32,10 +36,11 @@ export interface BundleOutcome {
 const SOURCE_EXT = /\.(ts|mts|tsx|js|mjs)$/;
 
 /**
- * Bundles entries into `outDir` with code splitting and zod external, then
- * points zod imports at the host-zod shim. When the batch fails, the entries
- * the error names (or, failing that, halves of the batch) are split off so
- * one broken model never stops the others from bundling.
+ * Bundles entries under `outDir` with code splitting and zod external, one
+ * process per distinct deno.json, then points zod imports at the host-zod
+ * shim. When a process fails, the entries its error names are bundled alone
+ * (so each gets its own message) and the rest again; with nothing named,
+ * the batch is halved. One broken model never stops the others.
  */
 export async function bundleBatch(batch: BundleBatch): Promise<BundleOutcome> {
   const outcome: BundleOutcome = {
@@ -43,19 +48,30 @@ export async function bundleBatch(batch: BundleBatch): Promise<BundleOutcome> {
     failures: new Map(),
     processes: 0,
   };
-  await bundleRecursive(batch, batch.entries, batch.outDir, outcome);
+  const groups = new Map<string, string[]>();
+  for (const e of batch.entries) {
+    const config = batch.configOf?.get(e) ?? batch.configFile ?? "";
+    const list = groups.get(config) ?? [];
+    list.push(e);
+    groups.set(config, list);
+  }
+  await Deno.mkdir(batch.outDir, { recursive: true });
+  for (const [config, entries] of groups) {
+    await bundleRecursive(batch, config || undefined, entries, outcome);
+  }
+  if (outcome.outputs.size > 0) await linkZodShim(batch.outDir);
   return outcome;
 }
 
 async function bundleRecursive(
   batch: BundleBatch,
+  config: string | undefined,
   entries: string[],
-  outDir: string,
   outcome: BundleOutcome,
 ): Promise<void> {
   if (entries.length === 0) return;
-  outcome.processes++;
-  const result = await runDenoBundle(batch, entries, outDir);
+  const outDir = join(batch.outDir, `p${outcome.processes++}`);
+  const result = await runDenoBundle(batch, config, entries, outDir);
   if (result.ok) {
     const base = commonDir(entries);
     for (const entry of entries) {
@@ -65,7 +81,6 @@ async function bundleRecursive(
       );
       outcome.outputs.set(entry, out);
     }
-    await linkZodShim(outDir);
     return;
   }
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
@@ -75,45 +90,63 @@ async function bundleRecursive(
     return;
   }
   const named = new Set(filesNamedIn(message));
-  const broken = entries.filter((e) =>
+  const suspects = entries.filter((e) =>
     (batch.filesOf.get(e) ?? [e]).some((f) => named.has(f))
   );
-  if (broken.length > 0 && broken.length < entries.length) {
-    for (const e of broken) outcome.failures.set(e, message);
-    const rest = entries.filter((e) => !broken.includes(e));
-    await bundleRecursive(batch, rest, outDir, outcome);
+  if (suspects.length > 0 && suspects.length < entries.length) {
+    // Each suspect alone: its own message (or its bundle, if it was innocent).
+    await bundleRecursive(
+      batch,
+      config,
+      entries.filter((e) => !suspects.includes(e)),
+      outcome,
+    );
+    for (const e of suspects) {
+      await bundleRecursive(batch, config, [e], outcome);
+    }
     return;
   }
   // Nothing to pin the error on: split the batch and try each half.
   const mid = Math.ceil(entries.length / 2);
-  await bundleRecursive(batch, entries.slice(0, mid), outDir + "-a", outcome);
-  await bundleRecursive(batch, entries.slice(mid), outDir + "-b", outcome);
+  await bundleRecursive(batch, config, entries.slice(0, mid), outcome);
+  await bundleRecursive(batch, config, entries.slice(mid), outcome);
 }
 
 async function runDenoBundle(
   batch: BundleBatch,
+  config: string | undefined,
   entries: string[],
   outDir: string,
 ): Promise<{ ok: boolean; message: string }> {
   const args = [
     "bundle",
     "--quiet",
+    // Never write a deno.lock into the user's repository.
+    "--no-lock",
     "--platform=deno",
     "--format=esm",
     "--code-splitting",
     `--outdir=${outDir}`,
     ...ZOD_EXTERNALS.map((e) => `--external=${e}`),
-    batch.configFile ? `--config=${batch.configFile}` : "--no-config",
+    config ? `--config=${config}` : "--no-config",
     ...entries,
   ];
-  const output = await new Deno.Command(batch.deno, {
-    args,
-    cwd: batch.root,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command(batch.deno, {
+      args,
+      cwd: batch.root,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (err) {
+    return {
+      ok: false,
+      message: `cannot run ${batch.deno}: ${(err as Error).message}`,
+    };
+  }
   const text = new TextDecoder().decode(output.stderr) +
     new TextDecoder().decode(output.stdout);
   return { ok: output.success, message: cleanBundlerMessage(text) };

@@ -1,7 +1,7 @@
 import { writeFileAtomic } from "../data/atomic.ts";
 
 /** Catalog format version; bump when the shape changes. */
-export const CATALOG_FORMAT = 1;
+export const CATALOG_FORMAT = 2;
 
 /** A method as the catalog describes it. */
 export interface MethodInfo {
@@ -31,6 +31,35 @@ export interface TypeInfo {
   }>;
 }
 
+/** The collection (manifest.yaml) a file belongs to. */
+export interface CollectionInfo {
+  name: string;
+  version: string;
+  /** The manifest's directory, relative to the repo root: extensionFile's root. */
+  dir: string;
+  /** `additionalFiles`, relative to `dir`. */
+  additionalFiles: string[];
+  dependencies: string[];
+}
+
+/** What an `export const extension` file adds to an existing type. */
+export interface ExtensionInfo {
+  /** The type it extends (a user type or a built-in one). */
+  type: string;
+  methods: Record<string, MethodInfo>;
+  resources: TypeInfo["resources"];
+  files: TypeInfo["files"];
+  checks: string[];
+}
+
+/** An `export const report` file. */
+export interface ReportInfo {
+  name: string;
+  description: string;
+  scope: string;
+  labels: string[];
+}
+
 /** One model file (or built-in type) in the catalog: its type, or why it failed. */
 export interface CatalogEntry {
   /** Path relative to the repo root, or `builtin:<type>` for built-in types. */
@@ -41,7 +70,25 @@ export interface CatalogEntry {
   /** The externalised bundle, relative to `.swamp/bundles/`. */
   bundle?: string;
   info?: TypeInfo;
+  /** Set for `export const extension` files. */
+  extension?: ExtensionInfo;
+  /** Set for `export const report` files. */
+  report?: ReportInfo;
+  /** Why the file is not loaded although it is not broken (another kind, not a listed entry point). */
+  skipped?: string;
+  /** One line: why the file cannot be used. */
   error?: string;
+  /** The full text behind `error` (bundler output), for `doctor extensions`. */
+  errorDetail?: string;
+  /** The collection the file belongs to, from its manifest.yaml. */
+  collection?: CollectionInfo;
+  /** The deno.json the file was bundled with, relative to the repo root. */
+  config?: string;
+  /**
+   * Only on the usable view of a type that extensions extend (never stored):
+   * the extension entries whose bundles importModelType merges in.
+   */
+  extensions?: CatalogEntry[];
 }
 
 /** The persisted catalog (`.swamp/catalog.json`). */
@@ -52,6 +99,8 @@ export interface Catalog {
   builtins: string;
   /** treeHash over every model file and local dependency when written. */
   tree: string;
+  /** manifest.yaml and deno.json files found beside the extension files (relative). */
+  meta: string[];
   entries: CatalogEntry[];
 }
 
@@ -63,6 +112,8 @@ export function typeSummary(e: CatalogEntry): {
   description?: string;
   methods: string[];
   file: string;
+  collection?: string;
+  extendedBy?: string[];
 } {
   return {
     type: e.info!.type,
@@ -70,6 +121,10 @@ export function typeSummary(e: CatalogEntry): {
     description: e.info!.description,
     methods: Object.keys(e.info!.methods),
     file: e.file,
+    ...(e.collection ? { collection: e.collection.name } : {}),
+    ...(e.extensions?.length
+      ? { extendedBy: e.extensions.map((x) => x.file) }
+      : {}),
   };
 }
 

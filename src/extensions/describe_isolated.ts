@@ -4,7 +4,7 @@
 // describer's whole process group is killed, and a fresh describer carries on
 // with the remaining files.
 import { forEachLine } from "../util/lines.ts";
-import type { TypeInfo } from "./catalog.ts";
+import type { ExtensionInfo, ReportInfo, TypeInfo } from "./catalog.ts";
 import {
   DESCRIBE_PREFIX,
   type DescribeMessage,
@@ -18,8 +18,13 @@ export interface DescribeJob {
   path: string;
 }
 
-/** The describer's verdict on one bundle. */
-export type DescribeResult = { info: TypeInfo } | { error: string };
+/** The describer's verdict on one bundle: what it exports, or why it cannot load. */
+export type DescribeResult =
+  | { info: TypeInfo }
+  | { extension: ExtensionInfo }
+  | { report: ReportInfo }
+  | { skipped: string }
+  | { error: string };
 
 /** How to run describers. */
 export interface DescribeOptions {
@@ -206,12 +211,7 @@ export async function describeIsolated(
           continue;
         }
         if (ev.type === "done") {
-          onResult(
-            jobs[ev.i],
-            ev.error !== undefined || !ev.info
-              ? { error: ev.error ?? "no type information" }
-              : { info: ev.info },
-          );
+          onResult(jobs[ev.i], verdictOf(ev));
           current = undefined;
           pos = ev.i + 1;
           progressed = true;
@@ -243,6 +243,17 @@ export async function describeIsolated(
   }
   first?.kill();
   return processes;
+}
+
+function verdictOf(
+  ev: Extract<DescribeMessage, { type: "done" }>,
+): DescribeResult {
+  if (ev.error !== undefined) return { error: ev.error };
+  if (ev.info) return { info: ev.info };
+  if (ev.extension) return { extension: ev.extension };
+  if (ev.report) return { report: ev.report };
+  if (ev.skipped !== undefined) return { skipped: ev.skipped };
+  return { error: "no type information" };
 }
 
 /** Starts a describer ahead of need, so its start-up overlaps bundling. */

@@ -6,7 +6,7 @@
 // starts a fresh describer for the rest.
 import { toFileUrl } from "../util/file_url.ts";
 import { forEachLine } from "../util/lines.ts";
-import type { TypeInfo } from "./catalog.ts";
+import type { ExtensionInfo, ReportInfo, TypeInfo } from "./catalog.ts";
 
 /** Marks a describer message on the describer's stdout (model code may print too). */
 export const DESCRIBE_PREFIX = "\u001eswamp-describe ";
@@ -23,7 +23,15 @@ export interface DescribeRequest {
 export type DescribeMessage =
   | { type: "ready" }
   | { type: "start"; i: number }
-  | { type: "done"; i: number; info?: TypeInfo; error?: string };
+  | {
+    type: "done";
+    i: number;
+    info?: TypeInfo;
+    extension?: ExtensionInfo;
+    report?: ReportInfo;
+    skipped?: string;
+    error?: string;
+  };
 
 const encoder = new TextEncoder();
 function post(m: DescribeMessage): void {
@@ -65,8 +73,10 @@ export async function describerMain(): Promise<number> {
     ),
     { type: "module" },
   );
-  const [{ installHostZod }, { checkModelExport, describeModelType }] =
-    await Promise.all([import("./zod_bridge.ts"), import("./model_shape.ts")]);
+  const [{ installHostZod }, { classifyExports }] = await Promise.all([
+    import("./zod_bridge.ts"),
+    import("./export_kinds.ts"),
+  ]);
   installHostZod();
   post({ type: "ready" });
   await forEachLine(Deno.stdin.readable, async (line) => {
@@ -77,10 +87,7 @@ export async function describerMain(): Promise<number> {
     let done: DescribeMessage;
     try {
       const mod = await import(toFileUrl(req.path));
-      const checked = checkModelExport(mod);
-      done = "error" in checked
-        ? { type: "done", i: req.i, error: checked.error }
-        : { type: "done", i: req.i, info: describeModelType(checked.model) };
+      done = { type: "done", i: req.i, ...classifyExports(mod) };
     } catch (err) {
       done = {
         type: "done",

@@ -1,6 +1,9 @@
-import { join } from "../util/path.ts";
+import { basename, dirname, join } from "../util/path.ts";
 
 const MODEL_FILE = /\.(ts|mts|js|mjs|tsx)$/;
+
+/** Files beside extension files that change how they load. */
+const META_FILES = new Set(["manifest.yaml", "deno.json", "deno.jsonc"]);
 
 /** True for files that are helpers or tests rather than model entry points. */
 export function isHelperName(name: string): boolean {
@@ -8,12 +11,33 @@ export function isHelperName(name: string): boolean {
     /_test\.(ts|mts|js|mjs|tsx)$/.test(name);
 }
 
+/** What discovery found: candidate entry files and the meta files among them. */
+export interface Discovered {
+  /** Candidate extension files (models, extensions, reports...), sorted, absolute. */
+  files: string[];
+  /** manifest.yaml and deno.json(c) files under the same directories, sorted, absolute. */
+  meta: string[];
+}
+
 /**
- * Finds model entry files under `modelsDir`, recursively, skipping `_*`
- * files and directories, dot-directories and `*_test.ts`. Sorted, absolute.
+ * The directory of report files: `reports` beside the models directory
+ * when that is named `models` (`extensions/models` -> `extensions/reports`).
  */
-export function discoverModelFiles(modelsDir: string): string[] {
-  const found: string[] = [];
+export function reportsDirOf(modelsDir: string): string | undefined {
+  return basename(modelsDir) === "models"
+    ? join(dirname(modelsDir), "reports")
+    : undefined;
+}
+
+/**
+ * Finds extension entry files under `modelsDir` (and the reports directory
+ * beside it), recursively, skipping `_*` files and directories,
+ * dot-directories and `*_test.ts`, and notes each manifest.yaml and
+ * deno.json on the way. Sorted, absolute.
+ */
+export function discoverExtensionFiles(modelsDir: string): Discovered {
+  const files: string[] = [];
+  const meta: string[] = [];
   // Synchronous on purpose: many tiny directory reads are faster without the
   // event loop round trips, and this is on the path of every model command.
   const walk = (dir: string): void => {
@@ -28,9 +52,18 @@ export function discoverModelFiles(modelsDir: string): string[] {
       if (isHelperName(e.name) || e.name === "node_modules") continue;
       const path = join(dir, e.name);
       if (e.isDirectory) walk(path);
-      else if (e.isFile && MODEL_FILE.test(e.name)) found.push(path);
+      else if (!e.isFile) continue;
+      else if (MODEL_FILE.test(e.name)) files.push(path);
+      else if (META_FILES.has(e.name)) meta.push(path);
     }
   };
   walk(modelsDir);
-  return found.sort();
+  const reports = reportsDirOf(modelsDir);
+  if (reports) walk(reports);
+  return { files: files.sort(), meta: meta.sort() };
+}
+
+/** Finds model entry files under `modelsDir` (see discoverExtensionFiles). */
+export function discoverModelFiles(modelsDir: string): string[] {
+  return discoverExtensionFiles(modelsDir).files;
 }

@@ -9,15 +9,27 @@ const IMPORT_PATTERNS = [
 
 /** Relative (local) module specifiers a source file imports. */
 export function scanLocalImports(source: string): string[] {
+  return scanImports(source).filter((s) =>
+    s.startsWith("./") || s.startsWith("../")
+  );
+}
+
+/** Every static module specifier a source file imports. */
+export function scanImports(source: string): string[] {
   const found = new Set<string>();
   for (const pattern of IMPORT_PATTERNS) {
     pattern.lastIndex = 0;
-    for (const m of source.matchAll(pattern)) {
-      const spec = m[1];
-      if (spec.startsWith("./") || spec.startsWith("../")) found.add(spec);
-    }
+    for (const m of source.matchAll(pattern)) found.add(m[1]);
   }
   return [...found];
+}
+
+/** Options of fingerprintEntries for collections. */
+export interface FingerprintOptions {
+  /** Extra files (manifest.yaml, a collection's deno.json) per entry. */
+  extra?: Map<string, string[]>;
+  /** Maps a bare specifier imported by `from` to a local file (import-map aliases). */
+  resolveBare?: (spec: string, from: string) => string | undefined;
 }
 
 /** Hex sha-256 of bytes. */
@@ -89,20 +101,22 @@ export async function fingerprintEntries(
   entries: string[],
   salt: string,
   root: string,
+  options: FingerprintOptions = {},
 ): Promise<Map<string, Fingerprint>> {
   const files = new Map<string, Promise<FileInfo | undefined>>();
   const info = (path: string): Promise<FileInfo | undefined> => {
     let p = files.get(path);
     if (!p) {
-      p = readInfo(path);
+      p = readInfo(path, options.resolveBare);
       files.set(path, p);
     }
     return p;
   };
   const result = new Map<string, Fingerprint>();
   await Promise.all(entries.map(async (entry) => {
-    const seen = new Set<string>([entry]);
-    const queue = [entry];
+    const extra = options.extra?.get(entry) ?? [];
+    const seen = new Set<string>([entry, ...extra]);
+    const queue = [entry, ...extra];
     const parts: string[] = [];
     while (queue.length > 0) {
       const path = queue.shift()!;
@@ -126,7 +140,10 @@ export async function fingerprintEntries(
   return result;
 }
 
-async function readInfo(path: string): Promise<FileInfo | undefined> {
+async function readInfo(
+  path: string,
+  resolveBare?: (spec: string, from: string) => string | undefined,
+): Promise<FileInfo | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = Deno.readFileSync(path);
@@ -134,10 +151,16 @@ async function readInfo(path: string): Promise<FileInfo | undefined> {
     return undefined;
   }
   const dir = dirname(path);
-  const imports = /\.(json|txt|wasm)$/.test(path)
-    ? []
-    : scanLocalImports(new TextDecoder().decode(bytes)).map((s) =>
-      resolve(dir, s)
-    );
+  const imports: string[] = [];
+  if (!/\.(json|jsonc|yaml|txt|wasm)$/.test(path)) {
+    for (const s of scanImports(new TextDecoder().decode(bytes))) {
+      if (s.startsWith("./") || s.startsWith("../")) {
+        imports.push(resolve(dir, s));
+      } else if (resolveBare) {
+        const hit = resolveBare(s, path);
+        if (hit) imports.push(hit);
+      }
+    }
+  }
   return { hash: await sha256Hex(bytes), imports };
 }

@@ -1,4 +1,4 @@
-import { join, relative, resolve } from "../util/path.ts";
+import { dirname, join, relative, resolve } from "../util/path.ts";
 import { toFileUrl } from "../util/file_url.ts";
 import { SwampError } from "../cli/errors.ts";
 import { eprintln } from "../cli/output.ts";
@@ -12,7 +12,8 @@ import {
   type TypeInfo,
   writeCatalog,
 } from "./catalog.ts";
-import { discoverModelFiles } from "./discover.ts";
+import { discoverExtensionFiles } from "./discover.ts";
+import type { FilePlan } from "./collections.ts";
 import {
   type Fingerprint,
   fingerprintEntries,
@@ -22,6 +23,7 @@ import {
 import type { ModelType } from "../models/model_type.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import type { DescribeJob, Describer } from "./describe_isolated.ts";
+import { mergeEntry } from "./extension_merge.ts";
 
 /** Counters and timings of one catalog load, for `doctor`, `--timings` and tests. */
 export interface LoaderStats {
@@ -40,17 +42,30 @@ export interface LoaderStats {
   timings: Record<string, number>;
 }
 
-/** A problem with one model file: which file, and why. */
+/** A problem with one model file: which file, and why (one line). */
 export interface LoadProblem {
   file: string;
   message: string;
+  /** The full text behind the message (bundler output), when there is one. */
+  detail?: string;
+}
+
+/** A file that is deliberately not loaded (another extension kind, not an entry point). */
+export interface SkippedFile {
+  file: string;
+  reason: string;
 }
 
 /** The usable view of the catalog after a load. */
 export interface LoadedCatalog {
-  /** Usable types, sorted by type name. */
+  /** Usable types, sorted by type name (extended types with their extensions applied). */
   types: CatalogEntry[];
+  /** Usable report files (`export const report`), sorted by report name. */
+  reports: CatalogEntry[];
   problems: LoadProblem[];
+  /** Notes that do not make a file unusable (an extension method the base already has). */
+  warnings: LoadProblem[];
+  skipped: SkippedFile[];
   stats: LoaderStats;
 }
 
@@ -134,7 +149,7 @@ async function loadCatalogUntraced(
     st.timings[name] = Math.round((now - t) * 100) / 100;
     t = now;
   };
-  const files = discoverModelFiles(repo.modelsDir);
+  const { files, meta } = discoverExtensionFiles(repo.modelsDir);
   st.discovered = files.length;
   lap("discover");
   const memo = options.statMemo ? statMemos.get(repo.root) : undefined;
@@ -142,6 +157,7 @@ async function loadCatalogUntraced(
     statKey([
       ...files,
       ...loaded.types.flatMap((e) => e.deps).map((d) => resolve(repo.root, d)),
+      ...meta,
       repo.catalogFile,
       join(repo.root, "deno.json"),
     ]);
@@ -170,9 +186,14 @@ async function loadCatalogUntraced(
       !e.file.startsWith("builtin:")
     );
     const sameSet = known.length === files.length &&
-      known.every((e, i) => resolve(repo.root, e.file) === files[i]);
+      known.every((e, i) => resolve(repo.root, e.file) === files[i]) &&
+      sameMeta(repo, previous.meta, meta);
     if (sameSet) {
-      const tree = await treeHash(repo.root, coveredFiles(repo, known), salt);
+      const tree = await treeHash(
+        repo.root,
+        [...coveredFiles(repo, known), ...meta],
+        salt,
+      );
       if (tree === previous.tree) {
         st.reused = known.length;
         lap("fingerprint");
@@ -184,8 +205,9 @@ async function loadCatalogUntraced(
   // its start-up overlaps fingerprinting and bundling.
   const early = files.length > 0 ? await startEarlyDescriber() : undefined;
   let prints: Map<string, Fingerprint>;
+  let plans: Map<string, FilePlan>;
   try {
-    prints = await fingerprintEntries(files, salt, repo.root);
+    ({ prints, plans } = await planAndFingerprint(repo, files, meta, salt));
   } catch (err) {
     early?.describer.kill();
     throw err;
@@ -215,7 +237,7 @@ async function loadCatalogUntraced(
   st.stale = stale.map((f) => relative(repo.root, f));
   if (stale.length > 0) {
     entries.push(
-      ...await buildEntries(repo, stale, prints, st, options, early!),
+      ...await buildEntries(repo, stale, prints, plans, st, options, early!),
     );
   } else {
     early?.describer.kill();
@@ -225,12 +247,20 @@ async function loadCatalogUntraced(
   }
   const tree = await treeHash(
     repo.root,
-    coveredFiles(repo, entries.filter((e) => !e.file.startsWith("builtin:"))),
+    [
+      ...coveredFiles(
+        repo,
+        entries.filter((e) => !e.file.startsWith("builtin:")),
+      ),
+      ...meta,
+    ],
     salt,
   );
+  const metaRel = meta.map((m) => relative(repo.root, m));
   if (
     // The tree hash changes with any added, removed or edited model file.
-    !builtinsFresh || tree !== previous?.tree
+    !builtinsFresh || tree !== previous?.tree ||
+    !sameMeta(repo, previous?.meta, meta)
   ) {
     entries.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     const catalog: Catalog = {
@@ -238,6 +268,7 @@ async function loadCatalogUntraced(
       swampVersion: SWAMP_VERSION,
       builtins: builtinFingerprint,
       tree,
+      meta: metaRel,
       entries,
     };
     await Deno.mkdir(repo.swampDir, { recursive: true });
@@ -277,26 +308,108 @@ function coveredFiles(repo: Repo, entries: CatalogEntry[]): string[] {
   return out;
 }
 
-/** Splits entries into usable types and problems (errors, duplicate type names). */
+/** True when the catalog was written with the same manifest/deno.json files. */
+function sameMeta(
+  repo: Repo,
+  previous: string[] | undefined,
+  meta: string[],
+): boolean {
+  return (previous ?? []).length === meta.length &&
+    meta.every((m, i) => relative(repo.root, m) === previous![i]);
+}
+
+/**
+ * Reads manifests and collection deno.json files (only when something
+ * changed), then fingerprints every file with the meta files that govern it
+ * and the local files it reaches through relative imports or import-map
+ * aliases.
+ */
+async function planAndFingerprint(
+  repo: Repo,
+  files: string[],
+  meta: string[],
+  salt: string,
+): Promise<{
+  prints: Map<string, Fingerprint>;
+  plans: Map<string, FilePlan>;
+}> {
+  const { planFiles, readAliases, resolveAlias } = await import(
+    "./collections.ts"
+  );
+  const rootConfig = join(repo.root, "deno.json");
+  const hasRootConfig = await Deno.stat(rootConfig).then(
+    () => true,
+    () => false,
+  );
+  const plans = await planFiles(
+    repo.root,
+    repo.modelsDir,
+    files,
+    meta,
+    hasRootConfig ? rootConfig : undefined,
+  );
+  // Import-map aliases of each deno.json, for files under its directory.
+  const configs = new Set(
+    [...plans.values()].flatMap((p) => p.config ? [p.config] : []),
+  );
+  const aliases = new Map(
+    await Promise.all(
+      [...configs].map(async (c) => [c, await readAliases(c)] as const),
+    ),
+  );
+  const configDirs = [...configs].map((c) => [dirname(c), c] as const)
+    .sort((a, b) => b[0].length - a[0].length);
+  const resolveBare = (spec: string, from: string): string | undefined => {
+    const hit = configDirs.find(([dir]) => from.startsWith(dir + "/"));
+    return hit ? resolveAlias(spec, aliases.get(hit[1]) ?? []) : undefined;
+  };
+  const extra = new Map(
+    [...plans].map(([f, p]) => [f, p.metaDeps] as [string, string[]]),
+  );
+  const prints = await fingerprintEntries(files, salt, repo.root, {
+    extra,
+    resolveBare,
+  });
+  return { prints, plans };
+}
+
+/**
+ * Splits entries into usable types (with extensions applied), reports,
+ * skipped files and problems (errors, duplicate type names, extensions of
+ * unknown types).
+ */
 function usableView(entries: CatalogEntry[]): Omit<LoadedCatalog, "stats"> {
   const problems: LoadProblem[] = [];
+  const warnings: LoadProblem[] = [];
+  const skipped: SkippedFile[] = [];
+  const reports: CatalogEntry[] = [];
+  const extensions: CatalogEntry[] = [];
   const byType = new Map<string, CatalogEntry[]>();
   for (const e of entries) {
-    if (e.error || !e.info) {
+    if (e.error) {
       problems.push({
         file: e.file,
-        message: e.error ?? "no type information",
+        message: e.error,
+        ...(e.errorDetail ? { detail: e.errorDetail } : {}),
       });
-      continue;
+    } else if (e.skipped !== undefined) {
+      skipped.push({ file: e.file, reason: e.skipped });
+    } else if (e.report) {
+      reports.push(e);
+    } else if (e.extension) {
+      extensions.push(e);
+    } else if (!e.info) {
+      problems.push({ file: e.file, message: "no type information" });
+    } else {
+      const list = byType.get(e.info.type) ?? [];
+      list.push(e);
+      byType.set(e.info.type, list);
     }
-    const list = byType.get(e.info.type) ?? [];
-    list.push(e);
-    byType.set(e.info.type, list);
   }
-  const types: CatalogEntry[] = [];
+  const types = new Map<string, CatalogEntry>();
   for (const [type, list] of byType) {
     if (list.length === 1) {
-      types.push(list[0]);
+      types.set(type, list[0]);
       continue;
     }
     const files = list.map((e) => e.file);
@@ -309,9 +422,36 @@ function usableView(entries: CatalogEntry[]): Omit<LoadedCatalog, "stats"> {
       });
     }
   }
-  types.sort((a, b) => a.info!.type.localeCompare(b.info!.type));
+  if (extensions.length > 0) {
+    const byTarget = new Map<string, CatalogEntry[]>();
+    for (const e of extensions) {
+      const target = e.extension!.type;
+      if (!types.has(target)) {
+        problems.push({
+          file: e.file,
+          message: byType.has(target)
+            ? `extends '${target}', which cannot be used (see its file)`
+            : `extends unknown model type '${target}'`,
+        });
+        continue;
+      }
+      const list = byTarget.get(target) ?? [];
+      list.push(e);
+      byTarget.set(target, list);
+    }
+    for (const [target, list] of byTarget) {
+      types.set(
+        target,
+        mergeEntry(types.get(target)!, list, warnings, problems),
+      );
+    }
+  }
+  const sorted = [...types.values()].sort((a, b) =>
+    a.info!.type.localeCompare(b.info!.type)
+  );
+  reports.sort((a, b) => a.report!.name.localeCompare(b.report!.name));
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  return { types, problems };
+  return { types: sorted, reports, problems, warnings, skipped };
 }
 
 async function fingerprintSalt(repo: Repo): Promise<string> {
@@ -343,22 +483,61 @@ async function startEarlyDescriber(): Promise<EarlyDescriber> {
 
 async function buildEntries(
   repo: Repo,
-  stale: string[],
+  allStale: string[],
   prints: Map<string, Fingerprint>,
+  plans: Map<string, FilePlan>,
   st: LoaderStats,
   options: LoadOptions,
   early: EarlyDescriber,
 ): Promise<CatalogEntry[]> {
-  const [{ requireDeno }, { bundleBatch }, isolated] = await Promise.all([
-    import("./deno_exec.ts"),
-    import("./bundler.ts"),
-    import("./describe_isolated.ts"),
-  ]);
+  const [{ requireDeno }, { bundleBatch }, isolated, { summarizeBundleError }] =
+    await Promise.all([
+      import("./deno_exec.ts"),
+      import("./bundler.ts"),
+      import("./describe_isolated.ts"),
+      import("./bundle_errors.ts"),
+    ]);
+  // Files that need no bundling: not listed by their manifest, a broken
+  // manifest, or a kind this swamp does not load yet (seen in the source).
+  const result: CatalogEntry[] = [];
+  const newEntry = (abs: string): CatalogEntry => {
+    const fp = prints.get(abs)!;
+    const plan = plans.get(abs);
+    return {
+      file: relative(repo.root, abs),
+      fingerprint: fp.fingerprint,
+      deps: fp.files.slice(1).map((f) => relative(repo.root, f)),
+      ...(plan?.collection ? { collection: plan.collection } : {}),
+      ...(plan?.config ? { config: relative(repo.root, plan.config) } : {}),
+    };
+  };
+  const stale: string[] = [];
+  for (const abs of allStale) {
+    const plan = plans.get(abs);
+    const later = plan?.skipped || plan?.manifestError
+      ? undefined
+      : await laterKindOf(abs);
+    if (plan?.manifestError) {
+      result.push({ ...newEntry(abs), error: plan.manifestError });
+    } else if (plan?.skipped) {
+      result.push({ ...newEntry(abs), skipped: plan.skipped });
+    } else if (later) {
+      result.push({
+        ...newEntry(abs),
+        skipped:
+          `exports '${later}': ${later} extensions are not loaded by this swamp yet`,
+      });
+    } else stale.push(abs);
+  }
+  if (stale.length === 0) {
+    early.describer.kill();
+    return result;
+  }
   const { describeIsolated, loadTimeoutMs } = isolated;
   const { command: describerCommand, describer } = early;
   try {
     const deno = requireDeno(repo.config.deno, "bundling model types");
-    return await bundleAndDescribe(deno.path);
+    return [...result, ...await bundleAndDescribe(deno.path)];
   } finally {
     describer.kill();
   }
@@ -378,12 +557,6 @@ async function buildEntries(
     )).slice(0, 16);
     const tmpDir = join(repo.bundlesDir, `.tmp-${crypto.randomUUID()}`);
     const finalDir = join(repo.bundlesDir, key);
-    let configFile: string | undefined = join(repo.root, "deno.json");
-    try {
-      await Deno.stat(configFile);
-    } catch {
-      configFile = undefined;
-    }
     const outcome = await withSpan(
       "swamp.extensions.bundle",
       () => ({ "swamp.bundle.models": stale.length }),
@@ -394,7 +567,7 @@ async function buildEntries(
           entries: stale,
           filesOf: new Map(stale.map((f) => [f, prints.get(f)!.files])),
           outDir: tmpDir,
-          configFile,
+          configOf: new Map(stale.map((f) => [f, plans.get(f)?.config])),
         });
         span.setAttributes({
           "swamp.bundle.bundled": result.outputs.size,
@@ -409,7 +582,9 @@ async function buildEntries(
     st.timings.bundle = Math.round(performance.now() - t0);
     // Move the finished batch to its content-addressed place.
     let dir = tmpDir;
-    if (outcome.outputs.size > 0) {
+    if (outcome.outputs.size === 0) {
+      await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+    } else {
       try {
         await Deno.rename(tmpDir, finalDir);
         dir = finalDir;
@@ -437,16 +612,16 @@ async function buildEntries(
       { entry: CatalogEntry; bundle: string }
     >();
     for (const abs of stale) {
-      const fp = prints.get(abs)!;
-      const entry: CatalogEntry = {
-        file: relative(repo.root, abs),
-        fingerprint: fp.fingerprint,
-        deps: fp.files.slice(1).map((f) => relative(repo.root, f)),
-      };
+      const entry = newEntry(abs);
       result.push(entry);
       const failure = outcome.failures.get(abs);
       if (failure !== undefined) {
-        entry.error = `failed to bundle: ${failure}`;
+        entry.error = `failed to bundle: ${
+          summarizeBundleError(failure, repo.root)
+        }`;
+        entry.errorDetail = failure.length > MAX_DETAIL
+          ? failure.slice(0, MAX_DETAIL) + "\n…"
+          : failure;
         continue;
       }
       const out = outcome.outputs.get(abs)!;
@@ -467,15 +642,42 @@ async function buildEntries(
       const { entry, bundle } = pending.get(job)!;
       st.imported++;
       if ("error" in verdict) {
-        entry.error = verdict.error;
+        const [first, ...more] = verdict.error.split("\n");
+        entry.error = first;
+        if (more.length > 0) entry.errorDetail = verdict.error;
+      } else if ("skipped" in verdict) {
+        entry.skipped = verdict.skipped;
       } else {
         entry.bundle = bundle;
-        entry.info = verdict.info;
+        Object.assign(entry, verdict);
       }
     }, describer);
     st.timings.import = Math.round(performance.now() - t1);
     return result;
   }
+}
+
+/** Most characters of bundler output kept per file for `doctor extensions`. */
+const MAX_DETAIL = 8000;
+
+const LATER_EXPORT =
+  /\bexport\s+(?:const|let|var|async\s+function|function|class)\s+(vault|datastore|driver)\b/;
+const LOADED_EXPORT =
+  /\bexport\s+(?:const|let|var|async\s+function|function|class)\s+(model|extension|report)\b|\bexport\s*\{/;
+
+/**
+ * The later extension kind (vault, datastore, driver) a file exports, read
+ * from its source, so such a file is skipped without being bundled.
+ */
+async function laterKindOf(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch {
+    return undefined;
+  }
+  if (LOADED_EXPORT.test(text)) return undefined;
+  return text.match(LATER_EXPORT)?.[1];
 }
 
 async function builtinEntries(fingerprint: string): Promise<CatalogEntry[]> {
@@ -539,27 +741,72 @@ export async function findType(
   );
 }
 
-/** Memo of imported model types in this process, by bundle path. */
+/** Memo of imported model types in this process, by bundle path(s). */
 const imported = new Map<string, Promise<ModelType>>();
 
-/** Imports the model type behind a catalog entry (built-ins come from swamp itself). */
+/**
+ * Imports the model type behind a catalog entry (built-ins come from swamp
+ * itself). When extensions extend the type (`entry.extensions`, as
+ * findType returns it), their bundles are imported too and their methods,
+ * checks and output specs merged into the returned model.
+ */
 export function importModelType(
   repo: Repo,
   entry: CatalogEntry,
 ): Promise<ModelType> {
-  const key = entry.bundle
-    ? resolve(repo.bundlesDir, entry.bundle)
-    : entry.file;
+  const keyOf = (e: CatalogEntry) =>
+    e.bundle ? resolve(repo.bundlesDir, e.bundle) : e.file;
+  const key = [entry, ...(entry.extensions ?? [])].map(keyOf).join("\n");
   let p = imported.get(key);
   if (!p) {
-    p = doImport(repo, entry);
+    p = importMerged(repo, entry);
     imported.set(key, p);
     p.catch(() => imported.delete(key));
   }
   return p;
 }
 
-async function doImport(repo: Repo, entry: CatalogEntry): Promise<ModelType> {
+async function importMerged(
+  repo: Repo,
+  entry: CatalogEntry,
+): Promise<ModelType> {
+  const base = await doImport(repo, entry, "model");
+  if (!entry.extensions?.length) return base as ModelType;
+  const [{ checkExtensionExport }, { mergeModel }] = await Promise.all([
+    import("./export_kinds.ts"),
+    import("./extension_merge.ts"),
+  ]);
+  const exts = await Promise.all(entry.extensions.map(async (e) => {
+    const mod = await doImport(repo, e, "extension");
+    const checked = checkExtensionExport(mod);
+    if ("error" in checked) {
+      throw new SwampError("extension_error", `${e.file}: ${checked.error}`, {
+        file: e.file,
+      });
+    }
+    return checked.extension;
+  }));
+  return mergeModel(base as ModelType, exts);
+}
+
+/**
+ * Imports a report file's `report` export (an entry of LoadedCatalog.reports).
+ * The object is returned as the file exports it (name, scope, labels, execute).
+ */
+export async function importReport(
+  repo: Repo,
+  entry: CatalogEntry,
+): Promise<Record<string, unknown> & { name: string }> {
+  return await doImport(repo, entry, "report") as
+    & Record<string, unknown>
+    & { name: string };
+}
+
+async function doImport(
+  repo: Repo,
+  entry: CatalogEntry,
+  kind: "model" | "extension" | "report",
+): Promise<unknown> {
   if (entry.file.startsWith("builtin:")) {
     const { builtinModelTypes } = await import("../models/builtin/registry.ts");
     const found = (await builtinModelTypes()).find((m) =>
@@ -587,6 +834,17 @@ async function doImport(repo: Repo, entry: CatalogEntry): Promise<ModelType> {
     mod = await import(toFileUrl(join(repo.bundlesDir, bundle)));
   }
   importCounter.count++;
+  if (kind === "extension") return mod.extension;
+  if (kind === "report") {
+    if (!mod.report) {
+      throw new SwampError(
+        "extension_error",
+        `${entry.file}: does not export 'report'`,
+        { file: entry.file },
+      );
+    }
+    return mod.report;
+  }
   const { checkModelExport } = await import("./model_shape.ts");
   const checked = checkModelExport(mod);
   if ("error" in checked) {
