@@ -25,6 +25,8 @@ const { values } = parseArgs({
 export const INCLUDED = [
   "src/execution/runner/runner.ts",
   "src/execution/runner/protocol.ts",
+  "src/execution/runner/logtape.ts",
+  "src/execution/runner/cel_env.ts",
 ];
 
 function fail(message: string): never {

@@ -164,10 +164,15 @@ export interface StagedFile {
 /** Prefix of staging directory names (inside an instance directory). */
 export const STAGING_PREFIX = ".staging-";
 
-interface SealOptions {
+/** Settings of one sealed version; the optional ones are stored in meta.json when given. */
+export interface SealOptions {
   contentType: string;
   tags?: Record<string, string>;
   gc?: number;
+  lifetime?: string | number;
+  garbageCollection?: number | string;
+  streaming?: boolean;
+  dataId?: string;
 }
 
 /**
@@ -182,6 +187,7 @@ export class RunWrites {
   #staged: Staged[] = [];
   #handles: DataHandle[] = [];
   #deletes = new Set<string>();
+  #versionDeletes = new Set<string>();
   #closed = false;
   #failure?: SwampError;
 
@@ -228,7 +234,7 @@ export class RunWrites {
     instance: string,
     content: Uint8Array,
     options: SealOptions,
-  ): Promise<DataHandle> {
+  ): Promise<DataMeta> {
     this.#check(instance);
     const staged = this.open(instance);
     const path = join(staged.dir, CONTENT_FILE);
@@ -321,12 +327,17 @@ export class RunWrites {
     spec: string,
     options: SealOptions,
     digest?: { size: number; sha256: string },
-  ): Promise<DataHandle> {
+  ): Promise<DataMeta> {
     const contentPath = join(staged.dir, CONTENT_FILE);
     const metaPath = join(staged.dir, META_FILE);
+    let meta: DataMeta;
     try {
       digest ??= await hashFile(contentPath);
-      const meta: DataMeta = {
+      const extra = Object.fromEntries(
+        (["lifetime", "garbageCollection", "streaming", "dataId"] as const)
+          .filter((k) => options[k] !== undefined).map((k) => [k, options[k]]),
+      );
+      meta = {
         name: staged.instance,
         version: staged.version,
         kind,
@@ -337,6 +348,7 @@ export class RunWrites {
         tags: options.tags ?? {},
         createdAt: new Date().toISOString(),
         ...this.who,
+        ...extra,
       };
       await writeFileAtomic(metaPath, JSON.stringify(meta, null, 2));
     } catch (err) {
@@ -352,13 +364,22 @@ export class RunWrites {
       size: digest.size,
     };
     this.#handles.push(handle);
-    return handle;
+    return meta;
   }
 
-  /** Marks every version of an instance for deletion at commit. */
-  stageDelete(instance: string): void {
+  /**
+   * Marks every version of an instance (or, with `version`, that committed
+   * version only) for deletion at commit.
+   */
+  stageDelete(instance: string, version?: number): void {
     this.#check(instance);
-    this.#deletes.add(instance);
+    if (version === undefined) this.#deletes.add(instance);
+    else this.#versionDeletes.add(`${instance}/${version}`);
+  }
+
+  /** Whether this run has staged the removal of every version of `instance`. */
+  deletes(instance: string): boolean {
+    return this.#deletes.has(instance);
   }
 
   /** The commit record for what is staged (renames, deletes, pruning). */
@@ -372,7 +393,7 @@ export class RunWrites {
       renames.push({ from: rel(s.dir), to: `${s.instance}/${s.version}` });
       gcOf.set(s.instance, s.gc);
     }
-    const prunes: string[] = [];
+    const prunes: string[] = [...this.#versionDeletes];
     for (const [instance, gc] of gcOf) {
       await syncDir(join(this.modelDir, instance));
       if (!gc || gc <= 0) continue;
@@ -411,7 +432,9 @@ export class RunWrites {
       await Deno.remove(s.dir, { recursive: true }).catch(() => {});
     }
     const record = await this.#plan();
-    if (!record.renames.length && !record.deletes.length) return undefined;
+    if (
+      !record.renames.length && !record.deletes.length && !record.prunes.length
+    ) return undefined;
     return await commitRecord(this.store, record);
   }
 

@@ -14,7 +14,11 @@ import {
   type RunnerAssets,
   runScratchDir,
 } from "./out_of_process.ts";
-import { runnerRequest, superviseRunner } from "./runner_host.ts";
+import {
+  hostExtensionRoot,
+  runnerRequest,
+  superviseRunner,
+} from "./runner_host.ts";
 
 /** Where the runner's files are mounted inside the container. */
 const MOUNT = "/swamp";
@@ -241,9 +245,17 @@ export class DockerDriver implements Driver {
   async #bundle(job: DriverJob, assets: RunnerAssets): Promise<void> {
     const scratch = await runScratchDir(job.repo, job.runId);
     const requestFile = join(scratch, "request.json");
+    // The extension's own files (extensionFile) and cel-js are mounted
+    // read-only beside the bundle.
+    const extRoot = hostExtensionRoot(job);
     await Deno.writeTextFile(
       requestFile,
-      JSON.stringify(runnerRequest(job, `${MOUNT}/bundle.js`)),
+      JSON.stringify(
+        runnerRequest(job, `${MOUNT}/bundle.js`, {
+          extensionRoot: extRoot === null ? null : `${MOUNT}/ext`,
+          cel: assets.cel ? `${MOUNT}/cel.js` : undefined,
+        }),
+      ),
     );
     const args = [
       ...containerArgs(this.config, job),
@@ -258,6 +270,8 @@ export class DockerDriver implements Driver {
       `${assets.bundle}:${MOUNT}/bundle.js:ro`,
       "-v",
       `${assets.runnerDir}:${MOUNT}/runner:ro`,
+      ...(extRoot === null ? [] : ["-v", `${extRoot}:${MOUNT}/ext:ro`]),
+      ...(assets.cel ? ["-v", `${assets.cel}:${MOUNT}/cel.js:ro`] : []),
       "-v",
       `${requestFile}:${MOUNT}/request.json:ro`,
       this.config.image,

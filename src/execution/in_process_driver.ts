@@ -1,6 +1,8 @@
 import { SwampError } from "../cli/errors.ts";
+import { loadCel, modelNeedsCel } from "../models/api/cel.ts";
 import { createMethodContext } from "../models/context_impl.ts";
 import type { MethodResult } from "../models/model_type.ts";
+import { captureConsole } from "./console_capture.ts";
 import type { Driver, DriverJob } from "./driver.ts";
 
 type ExitFn = (code?: number) => never;
@@ -52,12 +54,21 @@ export class InProcessDriver implements Driver {
   readonly outOfProcess = false;
 
   async execute(job: DriverJob): Promise<MethodResult | void> {
+    // createCelEnvironment is synchronous: load cel-js first, only for
+    // models whose code mentions it.
+    if (await modelNeedsCel(job.repo.root, job.entry)) await loadCel();
     const context = createMethodContext(job);
     let exited: SwampError | undefined;
     const restore = guardExit((e) => (exited ??= e));
+    // console.* output of the method goes to its run log, not to stdout.
+    const release = captureConsole(job.onLog);
+    const unguard = () => {
+      release();
+      restore();
+    };
     // A method left running after a timeout or cancellation no longer holds
-    // the guard: the process must be able to exit normally.
-    job.signal.addEventListener("abort", restore, { once: true });
+    // the guards: the process must be able to exit (and print) normally.
+    job.signal.addEventListener("abort", unguard, { once: true });
     try {
       const result = await job.model.methods[job.methodName].execute(
         job.args,
@@ -66,8 +77,8 @@ export class InProcessDriver implements Driver {
       if (exited) throw exited;
       return result;
     } finally {
-      job.signal.removeEventListener("abort", restore);
-      restore();
+      job.signal.removeEventListener("abort", unguard);
+      unguard();
     }
   }
 }

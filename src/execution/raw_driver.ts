@@ -68,13 +68,16 @@ export class RawDriver implements Driver {
     // Built-in types are swamp's own code (command/shell already runs its
     // command in a subprocess), so they run as they would in process.
     if (!this.#assets) return await new InProcessDriver().execute(job);
-    const { bundle, runnerDir } = this.#assets;
+    const { bundle, runnerDir, cel } = this.#assets;
     const deno = requireDeno(job.repo.config.deno, "the raw driver");
     const scratch = await runScratchDir(job.repo, job.runId);
     const requestFile = join(scratch, "request.json");
     await Deno.writeTextFile(
       requestFile,
-      JSON.stringify({ ...runnerRequest(job, bundle), ownsProcessGroup: true }),
+      JSON.stringify({
+        ...runnerRequest(job, bundle, { cel }),
+        ownsProcessGroup: true,
+      }),
     );
     const runner = join(runnerDir, "runner.ts");
     const args = [
@@ -87,6 +90,7 @@ export class RawDriver implements Driver {
         runnerDir,
         bundle,
         requestFile,
+        ...(cel ? [cel] : []),
       ]),
       ...(this.config.maxMemoryMb
         ? [`--v8-flags=--max-old-space-size=${this.config.maxMemoryMb}`]

@@ -1,6 +1,9 @@
 import { SwampError } from "../cli/errors.ts";
-import type { FileWriter } from "../models/context.ts";
-import { createMethodContext } from "../models/context_impl.ts";
+import { extensionRoot } from "../models/api/extension_file.ts";
+import type { DataWriter } from "../models/context.ts";
+import type { AppendableWriter } from "../models/context_impl.ts";
+import { APPEND, createMethodContext } from "../models/context_impl.ts";
+import { join } from "../util/path.ts";
 import { forEachLine } from "../util/lines.ts";
 import type { DriverJob } from "./driver.ts";
 import {
@@ -29,8 +32,27 @@ export interface RunnerLimits {
 /** How long a cancelled runner may take to stop on its own before it is killed. */
 const CANCEL_GRACE_MS = 300;
 
+/** Where the runner finds the extension's files and cel-js (paths as it sees them). */
+export interface RunnerPaths {
+  /** `extensionFile`'s root; default: the host's path of the extension. */
+  extensionRoot?: string | null;
+  /** The self-contained cel-js module, when the model uses CEL. */
+  cel?: string;
+}
+
+/** The host's path of the directory `extensionFile` resolves against. */
+export function hostExtensionRoot(job: DriverJob): string | null {
+  return job.entry.file.startsWith("builtin:")
+    ? null
+    : extensionRoot(join(job.repo.root, job.entry.file), job.repo.modelsDir);
+}
+
 /** Builds the request a runner reads, from a validated job. */
-export function runnerRequest(job: DriverJob, bundle: string): RunnerRequest {
+export function runnerRequest(
+  job: DriverJob,
+  bundle: string,
+  paths: RunnerPaths = {},
+): RunnerRequest {
   return {
     protocol: PROTOCOL_VERSION,
     bundle,
@@ -45,8 +67,39 @@ export function runnerRequest(job: DriverJob, bundle: string): RunnerRequest {
       resources: Object.keys(job.model.resources ?? {}),
       files: Object.keys(job.model.files ?? {}),
     },
+    repoDir: job.repo.root,
+    extensionRoot: paths.extensionRoot !== undefined
+      ? paths.extensionRoot
+      : hostExtensionRoot(job),
+    ...(paths.cel ? { cel: paths.cel } : {}),
   };
 }
+
+const DATA_METHODS = new Set([
+  "getContent",
+  "findByName",
+  "findAllForModel",
+  "listVersions",
+  "findById",
+  "delete",
+]);
+const DEFINITION_METHODS = new Set([
+  "findById",
+  "findByName",
+  "findAll",
+  "findByNameGlobal",
+  "findAllGlobal",
+]);
+const unknownMethod = (m: string) =>
+  new Error(`the runner asked for an unknown repository method '${m}'`);
+
+const toBase64 = (bytes: Uint8Array): string => {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+};
 
 const fromBase64 = (s: string): Uint8Array => {
   const native = (Uint8Array as unknown as {
@@ -83,7 +136,7 @@ export async function superviseRunner(
       stdinOpen = false; // the runner is gone
     }
   };
-  const writers = new Map<number, FileWriter>();
+  const writers = new Map<number, DataWriter & AppendableWriter>();
   let nextWriter = 1;
   const perform = async (c: RunnerCall): Promise<unknown> => {
     switch (c.op) {
@@ -100,16 +153,40 @@ export async function superviseRunner(
         return await context.deleteResource(c.instance);
       case "fileOpen": {
         const id = nextWriter++;
-        writers.set(
-          id,
-          context.createFileWriter(c.spec, c.instance, c.overrides),
+        const writer = context.createFileWriter(
+          c.spec,
+          c.instance,
+          c.overrides,
         );
-        return id;
+        writers.set(id, writer as DataWriter & AppendableWriter);
+        return { writer: id, path: await writer.getFilePath() };
       }
       case "fileWrite":
-        return await writerOf(c.writer).writeAll(fromBase64(c.base64));
+        // Appended as it comes (the staging file is hashed on the way).
+        return await writerOf(c.writer)[APPEND](fromBase64(c.base64));
       case "fileFinalize":
         return await writerOf(c.writer).finalize();
+      case "dataRepository": {
+        const repo = context.dataRepository as unknown as Record<
+          string,
+          (...a: unknown[]) => Promise<unknown>
+        >;
+        if (!DATA_METHODS.has(c.method)) throw unknownMethod(c.method);
+        const value = await repo[c.method](...c.args);
+        return value instanceof Uint8Array
+          ? { base64: toBase64(value) }
+          : value;
+      }
+      case "definitionRepository": {
+        const repo = context.definitionRepository as unknown as Record<
+          string,
+          (...a: unknown[]) => Promise<unknown>
+        >;
+        if (!DEFINITION_METHODS.has(c.method)) throw unknownMethod(c.method);
+        return await repo[c.method](...c.args);
+      }
+      case "readModelData":
+        return await context.readModelData(c.modelName, c.specName);
     }
   };
   const writerOf = (id: number) => {

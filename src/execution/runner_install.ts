@@ -3,7 +3,7 @@ import type { Repo } from "../repo/repo.ts";
 import { join } from "../util/path.ts";
 
 /** The runner's files, shipped with swamp and copied into each repository. */
-const RUNNER_FILES = ["runner.ts", "protocol.ts"];
+const RUNNER_FILES = ["runner.ts", "protocol.ts", "logtape.ts", "cel_env.ts"];
 
 const installed = new Map<string, Promise<string>>();
 

@@ -4,7 +4,6 @@ import type { DefinitionRepository } from "./api/definition_repository.ts";
 import type { CelEnvironment } from "./api/cel.ts";
 import type { MethodLogger as SwampLogger } from "./api/logger.ts";
 import type { DataRecord } from "./api/model_data.ts";
-import type { DataHandle } from "./model_type.ts";
 
 export type {
   ApiDataHandle,
@@ -15,83 +14,35 @@ export type {
   SwampLogger,
 };
 
-/** Optional per-write settings a method can pass to writeResource/createFileWriter. */
-export interface WriteOverrides {
-  tags?: Record<string, string>;
-  contentType?: string;
-}
-
-/** A streaming writer for one file output. */
-export interface FileWriter {
-  writeText(text: string): Promise<void>;
-  writeAll(data: Uint8Array | string): Promise<void>;
-  writeLine(line: string): Promise<void>;
-  /** Path of the in-progress file, for tools that want to write it directly. */
-  getFilePath(): string;
-  finalize(): Promise<DataHandle>;
-}
-
-/** A data version read back by readResource. */
-export interface ReadResult {
-  name: string;
-  version: number;
-  // deno-lint-ignore no-explicit-any
-  data: any;
-}
-
-/** Log functions streamed to the user while a method runs. */
-export interface MethodLogger {
-  debug(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-}
-
-/** Definition metadata a method sees. */
+/** Definition metadata a method sees (swamp's: numeric `version`). */
 export interface DefinitionInfo {
   id: string;
   name: string;
-  version: string;
+  /** The definition's own numeric version (1 unless its YAML says otherwise). */
+  version: number;
   tags: Record<string, string>;
 }
 
-/** What a model method receives besides its arguments. */
-export interface MethodContext {
-  // deno-lint-ignore no-explicit-any
-  globalArgs: any;
-  definition: DefinitionInfo;
-  modelType: string;
-  modelId: string;
-  methodName: string;
+/**
+ * What a model method receives besides its arguments: swamp's published
+ * context (SwampMethodContext) plus this run's id.
+ */
+export interface MethodContext extends SwampMethodContext {
   runId: string;
-  writeResource(
-    spec: string,
-    instance: string,
-    data: unknown,
-    overrides?: WriteOverrides,
-  ): Promise<DataHandle>;
-  createFileWriter(
-    spec: string,
-    instance: string,
-    overrides?: WriteOverrides,
-  ): FileWriter;
-  readResource(instance: string, version?: number): Promise<ReadResult | null>;
-  deleteResource(instance: string): Promise<void>;
-  logger: MethodLogger;
-  signal: AbortSignal;
-  // swamp's published members (design/swamp_api.md §2), optional here
-  // until the context implements them; SwampMethodContext is the target.
-  repoDir?: string;
-  dataRepository?: DataRepository;
-  definitionRepository?: DefinitionRepository;
-  readModelData?(modelName: string, specName?: string): Promise<DataRecord[]>;
-  extensionFile?(relPath: string): string;
-  createCelEnvironment?(): CelEnvironment;
 }
+
+/** The context a check receives: read-only members, no writers. */
+export type CheckContext = Omit<
+  SwampMethodContext,
+  "writeResource" | "createFileWriter" | "deleteResource"
+>;
+
+/** Kept for callers of the older name: the logger a method sees. */
+export type MethodLogger = SwampLogger;
 
 /** Per-write overrides of swamp's writeResource. */
 export interface ResourceWriteOverrides {
-  lifetime?: string;
+  lifetime?: string | number;
   garbageCollection?: number | string;
   tags?: Record<string, string>;
 }
@@ -118,12 +69,7 @@ export interface DataWriter {
 }
 
 /** The definition as swamp's context shows it (numeric version). */
-export interface SwampDefinitionInfo {
-  id: string;
-  name: string;
-  version: number;
-  tags: Record<string, string>;
-}
+export type SwampDefinitionInfo = DefinitionInfo;
 
 /**
  * The method context exactly as swamp publishes it (design/swamp_api.md

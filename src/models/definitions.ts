@@ -14,6 +14,8 @@ export interface Definition {
   name: string;
   type: string;
   typeVersion: string;
+  /** The definition's own numeric version (`version:` in the YAML; 1 when absent). */
+  version?: number;
   tags: Record<string, string>;
   globalArguments: Record<string, unknown>;
   /** Per-method default arguments. */
@@ -172,6 +174,15 @@ export async function parseDefinition(
     name: str("name")!,
     type: str("type")!,
     typeVersion: String(o.typeVersion ?? ""),
+    version: o.version === undefined
+      ? 1
+      : typeof o.version === "number" && Number.isSafeInteger(o.version) &&
+          o.version > 0
+      ? o.version
+      : bad(
+        "version",
+        `must be a positive integer, got ${JSON.stringify(o.version)}`,
+      ),
     tags: Object.fromEntries(
       Object.entries(map("tags")).map(([k, v]) => [k, String(v)]),
     ),
@@ -205,6 +216,9 @@ export async function definitionYaml(def: Definition): Promise<string> {
     name: def.name,
     type: def.type,
     typeVersion: def.typeVersion,
+    ...(def.version !== undefined && def.version !== 1
+      ? { version: def.version }
+      : {}),
     tags: def.tags,
     globalArguments: def.globalArguments,
   };

@@ -8,6 +8,12 @@ export interface ResourceSpec {
   lifetime?: string | number;
   /** Keep only the newest N versions of each instance. */
   garbageCollection?: number;
+  /** Tags added to every write of this spec. */
+  tags?: Record<string, string>;
+  /** Every field is a secret (stored through a vault). */
+  sensitiveOutput?: boolean;
+  /** Vault receiving this spec's secrets. */
+  vaultName?: string;
 }
 
 /** A file output: text or binary content. */
@@ -16,14 +22,18 @@ export interface FileSpec {
   contentType?: string;
   lifetime?: string | number;
   garbageCollection?: number;
+  /** Line-oriented content (recorded in the data's metadata). */
+  streaming?: boolean;
+  /** Tags added to every write of this spec. */
+  tags?: Record<string, string>;
 }
 
-/** What a method returns: handles of the data it wrote, or nothing. */
+/** What a method returns: handles of the data it wrote (swamp's DataHandles), or nothing. */
 export interface MethodResult {
-  dataHandles?: DataHandle[];
+  dataHandles?: unknown[];
 }
 
-/** A reference to one written data version. */
+/** A reference to one written data version, as run reports and commit records keep it. */
 export interface DataHandle {
   name: string;
   version: number;

@@ -19,7 +19,7 @@
  */
 
 /** Version of this protocol; the runner refuses requests of another version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Marks a protocol line on the runner's stdout (ASCII record separator). */
 export const MESSAGE_PREFIX = "\u001eswamp ";
@@ -48,18 +48,45 @@ export interface RunnerRequest {
   definition: {
     id: string;
     name: string;
-    version: string;
+    /** The definition's numeric version. */
+    version: number;
     tags: Record<string, string>;
   };
   /** Names of the declared outputs, so unknown ones fail early in the runner. */
   outputs: { resources: string[]; files: string[] };
+  /** `context.repoDir` (the host's repository root). */
+  repoDir: string;
+  /** Where `extensionFile` resolves, as the runner sees it (null: none). */
+  extensionRoot: string | null;
+  /** URL or path of a self-contained cel-js module to load before the method (when it uses CEL). */
+  cel?: string;
 }
 
-/** Optional per-write settings (mirrors WriteOverrides). */
+/** Optional per-write settings (mirrors swamp's resource/file overrides). */
 export interface WireOverrides {
   tags?: Record<string, string>;
   contentType?: string;
+  lifetime?: string | number;
+  garbageCollection?: number | string;
+  streaming?: boolean;
 }
+
+/** The `dataRepository` members the runner forwards to the host. */
+export type DataRepositoryMethod =
+  | "getContent"
+  | "findByName"
+  | "findAllForModel"
+  | "listVersions"
+  | "findById"
+  | "delete";
+
+/** The `definitionRepository` members the runner forwards to the host. */
+export type DefinitionRepositoryMethod =
+  | "findById"
+  | "findByName"
+  | "findAll"
+  | "findByNameGlobal"
+  | "findAllGlobal";
 
 /** A context operation the runner asks the host to perform. */
 export type RunnerCall =
@@ -79,7 +106,15 @@ export type RunnerCall =
     overrides?: WireOverrides;
   }
   | { op: "fileWrite"; writer: number; base64: string }
-  | { op: "fileFinalize"; writer: number };
+  | { op: "fileFinalize"; writer: number }
+  /** Bytes come back as `{ base64 }`, Dates as ISO strings. */
+  | { op: "dataRepository"; method: DataRepositoryMethod; args: unknown[] }
+  | {
+    op: "definitionRepository";
+    method: DefinitionRepositoryMethod;
+    args: unknown[];
+  }
+  | { op: "readModelData"; modelName: string; specName?: string };
 
 /** Runner to host (stdout). */
 export type RunnerMessage =

@@ -6,7 +6,11 @@
  * It depends on nothing but protocol.ts, so it runs unchanged in a local
  * subprocess and inside a container.
  */
+import { newCelEnvironment } from "./cel_env.ts";
+import { createMethodLogger } from "./logtape.ts";
 import {
+  type DataRepositoryMethod,
+  type DefinitionRepositoryMethod,
   encodeRunnerMessage,
   FILE_CHUNK_BYTES,
   type HostMessage,
@@ -27,15 +31,9 @@ function send(message: RunnerMessage): void {
 }
 
 function format(args: unknown[]): string {
-  return args.map((a) => {
-    if (typeof a === "string") return a;
-    if (a instanceof Error) return a.stack ?? a.message;
-    try {
-      return JSON.stringify(a);
-    } catch {
-      return String(a);
-    }
-  }).join(" ");
+  return args.map((a) =>
+    typeof a === "string" ? a : Deno.inspect(a, { colors: false, depth: 6 })
+  ).join(" ");
 }
 
 function log(level: "debug" | "info" | "warn" | "error", args: unknown[]) {
@@ -51,6 +49,7 @@ function log(level: "debug" | "info" | "warn" | "error", args: unknown[]) {
 console.log = (...a: unknown[]) => log("info", a);
 console.info = (...a: unknown[]) => log("info", a);
 console.debug = (...a: unknown[]) => log("debug", a);
+console.trace = (...a: unknown[]) => log("debug", a);
 console.warn = (...a: unknown[]) => log("warn", a);
 console.error = (...a: unknown[]) => log("error", a);
 
@@ -122,42 +121,174 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+const fromBase64 = (b64: string): Uint8Array => {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+};
+
+/** swamp's DataWriter: every call goes to the host, in order. */
 function fileWriter(spec: string, instance: string, overrides?: WireOverrides) {
-  // Calls are queued so chunks reach the host in order.
-  let queue: Promise<unknown> = call<number>({
+  let queue: Promise<unknown> = call<{ writer: number; path: string }>({
     op: "fileOpen",
     spec,
     instance,
     overrides,
   });
-  const writer = queue as Promise<number>;
+  const opened = queue as Promise<{ writer: number; path: string }>;
   let finalized: Promise<unknown> | undefined;
-  const write = (data: Uint8Array | string): Promise<void> => {
-    const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  const write = (bytes: Uint8Array): Promise<void> => {
+    if (finalized) {
+      return Promise.reject(
+        new Error(
+          `createFileWriter('${spec}', '${instance}'): write after the version was completed (writeAll/writeText/writeStream/finalize complete it)`,
+        ),
+      );
+    }
     for (let i = 0; i < bytes.length; i += FILE_CHUNK_BYTES) {
       const part = bytes.subarray(i, i + FILE_CHUNK_BYTES);
       queue = queue.then(async () =>
-        call({ op: "fileWrite", writer: await writer, base64: toBase64(part) })
+        call({
+          op: "fileWrite",
+          writer: (await opened).writer,
+          base64: toBase64(part),
+        })
       );
     }
     return queue.then(() => {});
   };
+  const finalize = () =>
+    finalized ??= queue.then(async () =>
+      call({ op: "fileFinalize", writer: (await opened).writer })
+    );
   return {
-    writeText: (text: string) => write(text),
-    writeAll: (data: Uint8Array | string) => write(data),
-    writeLine: (line: string) => write(line + "\n"),
-    getFilePath(): string {
-      throw new Error(
-        "getFilePath() is not available in out-of-process runs (raw, docker); write through writeText/writeAll instead",
-      );
+    name: instance,
+    dataId: "",
+    writeAll: async (data: Uint8Array | string) => {
+      await write(typeof data === "string" ? encoder.encode(data) : data);
+      return await finalize();
     },
-    finalize() {
-      finalized ??= queue.then(async () =>
-        call({ op: "fileFinalize", writer: await writer })
-      );
-      return finalized;
+    writeText: async (text: string) => {
+      await write(encoder.encode(text));
+      return await finalize();
+    },
+    writeStream: async (
+      stream: ReadableStream<Uint8Array>,
+      options?: { onLine?: (line: string) => void },
+    ) => {
+      const decoder = new TextDecoder();
+      let pending = "";
+      for await (const chunk of stream) {
+        await write(chunk);
+        if (options?.onLine) {
+          pending += decoder.decode(chunk, { stream: true });
+          let nl: number;
+          while ((nl = pending.indexOf("\n")) !== -1) {
+            options.onLine(pending.slice(0, nl));
+            pending = pending.slice(nl + 1);
+          }
+        }
+      }
+      if (options?.onLine && pending) options.onLine(pending);
+      return await finalize();
+    },
+    writeLine: (line: string) => write(encoder.encode(line + "\n")),
+    getFilePath: async () => (await opened).path,
+    finalize,
+  };
+}
+
+/** Revives `createdAt` of swamp's Data objects (sent as ISO strings). */
+function reviveData(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(reviveData);
+  if (
+    v && typeof v === "object" && typeof (v as { createdAt?: unknown })
+        .createdAt === "string" &&
+    "lifecycle" in v
+  ) {
+    return {
+      ...v,
+      createdAt: new Date((v as unknown as { createdAt: string }).createdAt),
+    };
+  }
+  return v;
+}
+
+/** The type argument as a string (swamp's ModelType or a string). */
+const typeArg = (t: unknown) =>
+  typeof t === "string" ? t : String((t as { raw?: unknown })?.raw ?? t);
+
+function dataRepository() {
+  const fwd =
+    (method: DataRepositoryMethod) => (type: unknown, ...rest: unknown[]) =>
+      call({ op: "dataRepository", method, args: [typeArg(type), ...rest] });
+  return {
+    async getContent(...a: unknown[]) {
+      const v = await fwd("getContent")(a[0], ...a.slice(1)) as
+        | { base64: string }
+        | null;
+      return v ? fromBase64(v.base64) : null;
+    },
+    findByName: async (...a: unknown[]) =>
+      reviveData(await fwd("findByName")(a[0], ...a.slice(1))),
+    findAllForModel: async (...a: unknown[]) =>
+      reviveData(await fwd("findAllForModel")(a[0], ...a.slice(1))),
+    listVersions: (...a: unknown[]) => fwd("listVersions")(a[0], ...a.slice(1)),
+    findById: async (...a: unknown[]) =>
+      reviveData(await fwd("findById")(a[0], ...a.slice(1))),
+    delete: async (...a: unknown[]) => {
+      await fwd("delete")(a[0], ...a.slice(1));
+    },
+    async *stream(...a: unknown[]) {
+      const bytes = await this.getContent(...a);
+      if (bytes) yield bytes;
     },
   };
+}
+
+function definitionRepository() {
+  const fwd =
+    (method: DefinitionRepositoryMethod, typed: boolean) =>
+    (...args: unknown[]) =>
+      call({
+        op: "definitionRepository",
+        method,
+        args: typed ? [typeArg(args[0]), ...args.slice(1)] : args,
+      });
+  return {
+    findById: fwd("findById", true),
+    findByName: fwd("findByName", true),
+    findAll: fwd("findAll", true),
+    findByNameGlobal: fwd("findByNameGlobal", false),
+    findAllGlobal: fwd("findAllGlobal", false),
+  };
+}
+
+/** `extensionFile` inside the runner: resolves under the root the host gave. */
+function extensionFile(root: string | null, relPath: string): string {
+  const fail = (why: string) =>
+    new Error(`extensionFile(${JSON.stringify(relPath)}): ${why}`);
+  if (root === null) throw fail("this model ships no files");
+  if (
+    typeof relPath !== "string" || relPath === "" || relPath.includes("\0") ||
+    relPath.startsWith("/")
+  ) throw fail("expected a relative path to a file");
+  const parts = relPath.split(/[\\/]+/).filter((p) => p && p !== ".");
+  if (!parts.length || parts.includes("..")) {
+    throw fail("the path must stay inside the extension");
+  }
+  const path = [root.replace(/\/+$/, ""), ...parts].join("/");
+  let real: string;
+  try {
+    real = Deno.realPathSync(path);
+  } catch {
+    throw fail(`no such file (extension root: ${root})`);
+  }
+  if (!real.startsWith(Deno.realPathSync(root).replace(/\/+$/, "") + "/")) {
+    throw fail("the path leads outside the extension");
+  }
+  return path;
 }
 
 async function main(): Promise<void> {
@@ -183,6 +314,14 @@ async function main(): Promise<void> {
       `the bundle has no method '${request.methodName}' (type ${request.modelType})`,
     );
   }
+  // deno-lint-ignore no-explicit-any
+  let cel: any;
+  if (request.cel) {
+    const celUrl = /^[a-z]+:/.test(request.cel)
+      ? request.cel
+      : new URL(`file://${request.cel}`).href;
+    cel = await import(celUrl);
+  }
   const context = {
     globalArgs: request.globalArgs,
     definition: request.definition,
@@ -190,13 +329,12 @@ async function main(): Promise<void> {
     modelId: request.modelId,
     methodName: request.methodName,
     runId: request.runId,
+    repoDir: request.repoDir,
     signal: cancel.signal,
-    logger: {
-      debug: (...a: unknown[]) => log("debug", a),
-      info: (...a: unknown[]) => log("info", a),
-      warn: (...a: unknown[]) => log("warn", a),
-      error: (...a: unknown[]) => log("error", a),
-    },
+    logger: createMethodLogger(
+      (line) => send({ t: "log", ...line }),
+      { category: [request.modelType, request.methodName] },
+    ),
     writeResource: (
       spec: string,
       instance: string,
@@ -205,9 +343,24 @@ async function main(): Promise<void> {
     ) => call({ op: "writeResource", spec, instance, data, overrides }),
     readResource: (instance: string, version?: number) =>
       call({ op: "readResource", instance, version }),
-    deleteResource: (instance: string) =>
-      call<void>({ op: "deleteResource", instance }),
+    deleteResource: async (instance: string) => {
+      await call<void>({ op: "deleteResource", instance });
+    },
     createFileWriter: fileWriter,
+    dataRepository: dataRepository(),
+    definitionRepository: definitionRepository(),
+    readModelData: (modelName: string, specName?: string) =>
+      call({ op: "readModelData", modelName, specName }),
+    extensionFile: (relPath: string) =>
+      extensionFile(request.extensionRoot, relPath),
+    createCelEnvironment() {
+      if (!cel) {
+        throw new Error(
+          "createCelEnvironment: the CEL library was not provided to this runner",
+        );
+      }
+      return newCelEnvironment(cel);
+    },
   };
   await method.execute(request.args, context);
   send({ t: "done" });

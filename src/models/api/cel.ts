@@ -12,6 +12,7 @@
  */
 import type { Environment } from "@marcbachmann/cel-js";
 import { SwampError } from "../../cli/errors.ts";
+import { newCelEnvironment } from "../../execution/runner/cel_env.ts";
 
 /** The cel-js `Environment` class, as extensions use it. */
 export type CelEnvironment = Environment;
@@ -55,27 +56,6 @@ export function mentionsCel(source: string): boolean {
   return source.includes("createCelEnvironment");
 }
 
-/** Registers the bigint/double mixes swamp's baseline adds to every environment. */
-function registerArithmetic(env: Environment): void {
-  const ops: [string, (a: number, b: number) => number][] = [
-    ["+", (a, b) => a + b],
-    ["-", (a, b) => a - b],
-    ["*", (a, b) => a * b],
-    ["/", (a, b) => a / b],
-    ["%", (a, b) => a % b],
-  ];
-  for (const [op, f] of ops) {
-    env.registerOperator(
-      `double ${op} int`,
-      (a: number, b: bigint) => f(a, Number(b)),
-    );
-    env.registerOperator(
-      `int ${op} double`,
-      (a: bigint, b: number) => f(Number(a), b),
-    );
-  }
-}
-
 /**
  * A fresh environment with swamp's baseline registrations. Registrations an
  * extension makes on it never reach another environment. Needs `loadCel()`
@@ -88,10 +68,34 @@ export function createCelEnvironment(): CelEnvironment {
       "createCelEnvironment: the CEL library was not loaded before the method ran (the host calls loadCel() for models whose code mentions createCelEnvironment)",
     );
   }
-  const env = new loaded.Environment({
-    unlistedVariablesAreDyn: true,
-    enableOptionalTypes: true,
-  });
-  registerArithmetic(env);
-  return env;
+  return newCelEnvironment(loaded);
+}
+
+const celNeeds = new Map<string, boolean>();
+
+/**
+ * Whether a model's source (its file and the local files it imports) mentions
+ * `createCelEnvironment`; memoised per fingerprint, so a warm process scans
+ * each model once. Built-in types never need CEL.
+ */
+export async function modelNeedsCel(
+  root: string,
+  entry: { file: string; deps?: string[]; fingerprint: string },
+): Promise<boolean> {
+  if (entry.file.startsWith("builtin:")) return false;
+  const known = celNeeds.get(entry.fingerprint);
+  if (known !== undefined) return known;
+  let needs = false;
+  for (const rel of [entry.file, ...(entry.deps ?? [])]) {
+    try {
+      if (mentionsCel(await Deno.readTextFile(`${root}/${rel}`))) {
+        needs = true;
+        break;
+      }
+    } catch {
+      // unreadable: the bundle import reports it
+    }
+  }
+  celNeeds.set(entry.fingerprint, needs);
+  return needs;
 }

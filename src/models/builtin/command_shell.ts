@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { SwampError } from "../../cli/errors.ts";
 import type { MethodContext } from "../context.ts";
-import type { DataHandle, ModelType } from "../model_type.ts";
+import type { ApiDataHandle } from "../api/data_handle.ts";
+import type { ModelType } from "../model_type.ts";
 import { forEachLine } from "../../util/lines.ts";
 
 /** The global arguments of `command/shell`. */
@@ -51,7 +52,7 @@ export function localShell(g: ShellArgs): ShellLauncher {
 export async function executeShell(
   context: MethodContext,
   launcher: ShellLauncher,
-): Promise<{ dataHandles: DataHandle[] }> {
+): Promise<{ dataHandles: ApiDataHandle[] }> {
   const started = performance.now();
   const child = launcher.spawn();
   const onAbort = () => launcher.stop(child);
@@ -59,16 +60,13 @@ export async function executeShell(
   const writer = context.createFileWriter("stdout", "stdout");
   const tail: string[] = [];
   try {
-    await Promise.all([
-      (async () => {
-        for await (const chunk of child.stdout) {
-          await writer.writeAll(chunk);
-        }
-      })(),
+    // stdout streams into the file as it comes (never buffered whole).
+    const [out] = await Promise.all([
+      writer.writeStream(child.stdout),
       forEachLine(child.stderr, (line) => {
         tail.push(line);
         if (tail.length > 5) tail.shift();
-        context.logger.info(line);
+        context.logger.info("{line}", { line });
       }),
     ]);
     const status = await child.status;
@@ -83,7 +81,6 @@ export async function executeShell(
         { exitCode: status.code },
       );
     }
-    const out = await writer.finalize();
     const result = await context.writeResource("result", "result", {
       exitCode: status.code,
       durationMs,
