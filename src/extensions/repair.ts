@@ -35,12 +35,6 @@ export async function rebuildBundles(
   );
   const tmpDir = join(repo.bundlesDir, `.tmp-${crypto.randomUUID()}`);
   await Deno.mkdir(repo.bundlesDir, { recursive: true });
-  let configFile: string | undefined = join(repo.root, "deno.json");
-  try {
-    await Deno.stat(configFile);
-  } catch {
-    configFile = undefined;
-  }
   const outcome = await bundleBatch({
     deno: deno.path,
     root: repo.root,
@@ -52,19 +46,21 @@ export async function rebuildBundles(
       ]),
     ),
     outDir: tmpDir,
-    configFile,
+    // Each entry with the deno.json it was bundled with (a collection's own).
+    configOf: new Map(
+      entries.map((e, i) => [
+        files[i],
+        e.config ? resolve(repo.root, e.config) : undefined,
+      ]),
+    ),
   });
-  await Deno.rename(tmpDir, finalDir).catch(() => {}); // (split batches stay put)
+  await Deno.rename(tmpDir, finalDir).catch(() => {});
   for (const [i, e] of entries.entries()) {
     const out = outcome.outputs.get(files[i]);
     if (!out) continue;
-    const inTmp = relative(tmpDir, out);
     rebuilt.set(
       e.file,
-      relative(
-        repo.bundlesDir,
-        inTmp.startsWith("..") ? out : join(finalDir, inTmp),
-      ),
+      relative(repo.bundlesDir, join(finalDir, relative(tmpDir, out))),
     );
   }
   if (rebuilt.size < entries.length) {

@@ -74,7 +74,10 @@ async function build(
   const dir = join(repo.bundlesDir, SELF_CONTAINED_DIR);
   await Deno.mkdir(dir, { recursive: true });
   const tmp = join(dir, `.tmp-${crypto.randomUUID()}.js`);
-  const configFile = join(repo.root, "deno.json");
+  // The deno.json the entry was bundled with (a collection's own, or the repo's).
+  const configFile = entry.config
+    ? join(repo.root, entry.config)
+    : join(repo.root, "deno.json");
   const hasConfig = await exists(configFile);
   const failed = (why: string) =>
     new SwampError(
@@ -88,6 +91,8 @@ async function build(
       args: [
         "bundle",
         "--quiet",
+        // Never write a deno.lock into the user's repository.
+        "--no-lock",
         "--platform=deno",
         "--format=esm",
         `--output=${tmp}`,
