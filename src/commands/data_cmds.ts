@@ -129,13 +129,48 @@ async function withInstance<T>(
 /** `swamp data get <model> <instance> [--version n]`: prints content (or metadata and content). */
 export async function get(ctx: CommandContext): Promise<void> {
   const { meta, bytes } = await withInstance(ctx, (i) => readOne(ctx, i));
+  const text = new TextDecoder().decode(bytes);
+  const redacted = meta.kind === "resource"
+    ? await redactedContent(ctx, meta, text)
+    : undefined;
   if (ctx.json) {
-    const text = new TextDecoder().decode(bytes);
-    const content = meta.kind === "resource" ? JSON.parse(text) : text;
+    const content = meta.kind === "resource"
+      ? redacted ?? JSON.parse(text)
+      : text;
     printJson({ metadata: meta, content });
+  } else if (redacted !== undefined) {
+    writeOut(JSON.stringify(redacted, null, 2) + "\n");
   } else {
-    writeOut(new TextDecoder().decode(bytes));
+    writeOut(text);
     if (bytes.length && bytes[bytes.length - 1] !== 10) writeOut("\n");
+  }
+}
+
+/**
+ * The resource with its sensitive values (spec `sensitiveOutput`, fields
+ * marked sensitive) shown as `[redacted]`; undefined when the spec has no
+ * secrets. Only resources of specs with secrets pay for importing the type.
+ */
+async function redactedContent(
+  ctx: CommandContext,
+  meta: DataMeta,
+  text: string,
+): Promise<unknown> {
+  try {
+    const repo = await openRepo(ctx.cwd);
+    const { loadCatalog, findType, importModelType } = await import(
+      "../extensions/loader.ts"
+    );
+    const loaded = await loadCatalog(repo, {});
+    const entry = await findType(loaded, meta.modelType);
+    const model = await importModelType(repo, entry);
+    const { sensitiveSpecs, redactSensitive } = await import(
+      "../execution/run_phases.ts"
+    );
+    const rule = sensitiveSpecs(model, entry.info!).get(meta.spec);
+    return rule ? redactSensitive(JSON.parse(text), rule) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -101,6 +101,8 @@ export interface ResolvedRun {
   logs: LogLine[];
   onLog: (line: LogLine) => void;
   scrub: (s: string) => string;
+  /** Adds values to scrub from log lines from now on (sensitive outputs). */
+  addSecrets: (values: string[]) => void;
   /** The method's kind (declared or inferred from its name). */
   kind?: MethodKind;
   /** The definition's `checks: {require, skip}` block. */
@@ -253,6 +255,18 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     });
   }
   const kind = methodKind(req.method, (method as { kind?: unknown }).kind);
+  const declared = declaredChecks(model);
+  for (const n of req.checkSkips?.names ?? []) {
+    if (!(n in declared)) {
+      throw new SwampError(
+        "usage",
+        `--skip-check: ${model.type} has no check '${n}' (checks: ${
+          Object.keys(declared).join(", ") || "none"
+        })`,
+        { flag: "--skip-check", value: n },
+      );
+    }
+  }
   const wantsBlocks = Object.keys(declaredChecks(model)).length > 0 ||
     (model as { reports?: unknown }).reports !== undefined ||
     req.reportFlags !== undefined;
@@ -317,6 +331,11 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     req.onLog(clean);
   };
   for (const line of pending) onLog(line);
+  const addSecrets = (values: string[]) => {
+    for (const v of values) {
+      if (v.length > 0 && !secrets.includes(v)) secrets.push(v);
+    }
+  };
   const { definitionReports } = await import("../models/reports.ts");
   return {
     req,
@@ -337,6 +356,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     logs,
     onLog,
     scrub,
+    addSecrets,
     kind,
     defChecks: definitionChecks(blocks.checks),
     defReports: definitionReports(blocks.reports),
@@ -501,6 +521,7 @@ export async function executeRun(
       { once: true },
     );
   });
+  watchSensitiveWrites(run, writes);
   try {
     const execution = run.driver.execute({
       repo: run.req.repo,
@@ -794,4 +815,85 @@ export async function reportsRun(
   } finally {
     run.phases.reports = ms(t);
   }
+}
+
+/**
+ * Sensitive outputs (a resource spec with `sensitiveOutput: true`, or
+ * fields marked `.meta({ sensitive: true })`): as each resource version is
+ * staged, its sensitive string values are added to the values scrubbed
+ * from the run's log lines and report. (The stored JSON keeps the values:
+ * vault references come with vaults.)
+ */
+function watchSensitiveWrites(run: ResolvedRun, writes: RunWrites): void {
+  const sensitive = sensitiveSpecs(run.model, run.info);
+  if (sensitive.size === 0) return;
+  const stage = writes.stage.bind(writes);
+  writes.stage = (kind, spec, instance, content, options) => {
+    const rule = sensitive.get(spec);
+    if (kind === "resource" && rule) {
+      try {
+        run.addSecrets(
+          sensitiveValues(JSON.parse(new TextDecoder().decode(content)), rule),
+        );
+      } catch {
+        // not JSON: nothing to pick out
+      }
+    }
+    return stage(kind, spec, instance, content, options);
+  };
+}
+
+/** For each resource spec with secrets: `"all"` or the sensitive field names. */
+export function sensitiveSpecs(
+  model: ModelType,
+  info: TypeInfo,
+): Map<string, "all" | Set<string>> {
+  const out = new Map<string, "all" | Set<string>>();
+  for (const [spec, r] of Object.entries(model.resources ?? {})) {
+    if ((r as { sensitiveOutput?: unknown }).sensitiveOutput === true) {
+      out.set(spec, "all");
+      continue;
+    }
+    const keys = sensitiveKeys(info.resources?.[spec]?.schema);
+    if (keys.size) out.set(spec, keys);
+  }
+  return out;
+}
+
+/** The string values a rule marks secret in a stored object (all leaves, or the named fields). */
+export function sensitiveValues(
+  data: unknown,
+  rule: "all" | Set<string>,
+): string[] {
+  const out: string[] = [];
+  const leaves = (v: unknown) => {
+    if (typeof v === "string") out.push(v);
+    else if (typeof v === "number") out.push(String(v));
+    else if (v && typeof v === "object") Object.values(v).forEach(leaves);
+  };
+  if (rule === "all") leaves(data);
+  else if (data && typeof data === "object") {
+    for (const k of rule) leaves((data as Record<string, unknown>)[k]);
+  }
+  return out.filter((s) => s.length >= 3);
+}
+
+/** Replaces the secret values of a stored object by `[redacted]` (for display). */
+export function redactSensitive(
+  data: unknown,
+  rule: "all" | Set<string>,
+): unknown {
+  const all = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(all)
+      : v && typeof v === "object"
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, all(x)]))
+      : v === null || v === undefined
+      ? v
+      : REDACTED;
+  if (rule === "all") return all(data);
+  if (!data || typeof data !== "object" || Array.isArray(data)) return data;
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, rule.has(k) ? all(v) : v]),
+  );
 }
