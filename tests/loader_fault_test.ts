@@ -263,3 +263,50 @@ Deno.test("a corrupt bundle, shim or catalog is noticed and rebuilt; orphan temp
   expectCode(await swamp(["doctor", "--json"], { cwd: repo }), 0);
   await Deno.remove(repo, { recursive: true });
 });
+
+Deno.test("two broken files in one batch: each gets its own one-line error, the good ones load", async () => {
+  const repo = await makeRepo();
+  const dir = join(repo, "extensions", "models");
+  for (let i = 1; i <= 4; i++) {
+    await Deno.writeTextFile(
+      join(dir, `good${i}.ts`),
+      `import { z } from "npm:zod@4";
+export const model = { type: "@fault/good${i}", version: "2026.01.01.1",
+  methods: { run: { description: "x", arguments: z.object({}), execute: () => ({}) } } };
+`,
+    );
+  }
+  await Deno.writeTextFile(
+    join(dir, "bad_npm.ts"),
+    `import { x } from "npm:no-such-package-swamp-fault@1";
+export const model = { type: "@fault/npm", version: "1", methods: { run: { execute: () => x } } };
+`,
+  );
+  await Deno.writeTextFile(
+    join(dir, "bad_jsr.ts"),
+    `import { y } from "jsr:@nope/nothing@1";
+export const model = { type: "@fault/jsr", version: "1", methods: { run: { execute: () => y } } };
+`,
+  );
+  const res = await swamp(["model", "type", "search", "--json"], { cwd: repo });
+  expectCode(res, 0);
+  const out = res.json();
+  assert.equal(
+    out.types.filter((t: { type: string }) => t.type.startsWith("@fault/"))
+      .length,
+    4,
+  );
+  const byFile = new Map<string, string>(
+    out.problems.map((p: { file: string; message: string }) => [
+      p.file,
+      p.message,
+    ]),
+  );
+  const npm = byFile.get("extensions/models/bad_npm.ts")!;
+  const jsr = byFile.get("extensions/models/bad_jsr.ts")!;
+  assert.match(npm, /no-such-package-swamp-fault/);
+  assert.doesNotMatch(npm, /jsr:/);
+  assert.match(jsr, /jsr:@nope\/nothing@1/);
+  assert.doesNotMatch(jsr, /no-such-package/);
+  assert.equal(byFile.size, 2);
+});
