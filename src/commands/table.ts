@@ -391,6 +391,120 @@ export const COMMAND_TREE: CommandNode = {
       ],
     },
     {
+      name: "vault",
+      summary: "vaults and the secrets in them (values are never printed)",
+      children: [
+        {
+          name: "create",
+          summary: "create a vault (local_encryption or a user type)",
+          usage: "<type> <name>",
+          minArgs: 2,
+          maxArgs: 2,
+          description:
+            "Writes vaults/<type>/<id>.yaml. local_encryption keeps its key (mode 0600)\nand encrypted secrets under .swamp/secrets/local_encryption/<name>/.",
+          flags: [
+            str("config", "the vault's config as a JSON object", "json"),
+            json,
+          ],
+          load: () =>
+            import("./vault_cmds.ts").then((m) => ({ run: m.create })),
+        },
+        {
+          name: "put",
+          summary:
+            "store a secret: piped on stdin, prompted without echo, or KEY=VALUE",
+          usage: "<vault> <key>",
+          minArgs: 2,
+          maxArgs: 2,
+          flags: [json],
+          load: () => import("./vault_cmds.ts").then((m) => ({ run: m.put })),
+        },
+        {
+          name: "list-keys",
+          summary: "the secret keys of a vault (never values)",
+          usage: "<vault>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("./vault_cmds.ts").then((m) => ({ run: m.listKeys })),
+        },
+        {
+          name: "search",
+          summary: "list vaults, optionally filtered by a query",
+          usage: "[query]",
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("./vault_cmds.ts").then((m) => ({ run: m.search })),
+        },
+        {
+          name: "list",
+          hidden: true,
+          summary: "list vaults (same as vault search)",
+          usage: "[query]",
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("./vault_cmds.ts").then((m) => ({ run: m.search })),
+        },
+        {
+          name: "get",
+          summary: "show a vault's configuration",
+          usage: "<name|id>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [json],
+          load: () => import("./vault_cmds.ts").then((m) => ({ run: m.get })),
+        },
+        {
+          name: "status",
+          summary:
+            "whether each vault answers, its key count and key file mode",
+          usage: "[vault]",
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("./vault_cmds.ts").then((m) => ({ run: m.status })),
+        },
+        {
+          name: "delete-key",
+          summary: "remove one secret from a vault",
+          usage: "<vault> <key>",
+          minArgs: 2,
+          maxArgs: 2,
+          flags: [json],
+          load: () =>
+            import("./vault_cmds.ts").then((m) => ({ run: m.deleteKey })),
+        },
+        {
+          name: "delete",
+          summary:
+            "remove a vault (a local_encryption vault's secrets and key too)",
+          usage: "<name|id>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("./vault_cmds.ts").then((m) => ({ run: m.deleteVault })),
+        },
+        {
+          name: "type",
+          summary: "vault types",
+          children: [
+            {
+              name: "search",
+              summary: "the built-in and user vault types",
+              maxArgs: 0,
+              flags: [json],
+              load: () =>
+                import("./vault_cmds.ts").then((m) => ({ run: m.typeSearch })),
+            },
+          ],
+        },
+      ],
+    },
+    {
       name: "doctor",
       summary:
         "check swamp's caches, extensions and data; --fix repairs caches",
