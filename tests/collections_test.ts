@@ -1,5 +1,5 @@
 // Discovery that understands swamp collections (issue 13): export kinds
-// (model, extension, report; vault/datastore/driver skipped), manifest.yaml
+// (model, extension, report, vault, datastore, driver), manifest.yaml
 // and a collection's own deno.json, and one broken file never hiding the
 // good ones. Fixtures: tests/fixtures/swamp_api/.
 import assert from "node:assert/strict";
@@ -177,7 +177,7 @@ Deno.test("crud: a collection's own deno.json (bare zod, local alias) and manife
   );
 });
 
-Deno.test("extension, report and later kinds: extension methods in describe and run, report recognised, vault skipped, jsr named", async () => {
+Deno.test("extension, report and other kinds: extension methods in describe and run, report recognised, vault and datastore catalogued, jsr named", async () => {
   const repo = await repoWith(["notebook"]);
   const models = join(repo, "extensions", "models");
   await Deno.mkdir(join(repo, "extensions", "reports"), { recursive: true });
@@ -200,7 +200,7 @@ export const extension = {
   );
   await Deno.writeTextFile(
     join(models, "store.ts"),
-    'export const datastore = { type: "@swampfix/store" };\n',
+    'export const datastore = { type: "@swampfix/store", createProvider() {} };\n',
   );
   await Deno.writeTextFile(
     join(models, "uses_jsr.ts"),
@@ -223,11 +223,19 @@ export const model = { type: "@swampfix/jsr", version: "2026.01.01.1",
     "@swampfix/notebook-summary",
   ]);
   assert.equal(d.reports[0].scope, "method");
-  assert.deepEqual(d.skipped.map((s: { file: string }) => s.file).sort(), [
-    "extensions/models/my_vault.ts",
-    "extensions/models/store.ts",
-  ]);
-  assert.match(d.skipped[0].reason, /vault|datastore/);
+  // Vault and datastore files are catalogued (issue 15), not skipped.
+  assert.deepEqual(d.skipped, []);
+  assert.deepEqual(
+    d.extensions.vault.map((e: { type: string; file: string }) => [
+      e.type,
+      e.file,
+    ]),
+    [["@swampfix/vault", "extensions/models/my_vault.ts"]],
+  );
+  assert.deepEqual(
+    d.extensions.datastore.map((e: { type: string }) => e.type),
+    ["@swampfix/store"],
+  );
   await assertNoLock(repo);
 
   const nb = await swamp(

@@ -2,6 +2,7 @@ import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println } from "../cli/output.ts";
 import { findDeno, isCompiledBinary } from "../extensions/deno_exec.ts";
 import { loadCatalog } from "../extensions/loader.ts";
+import { EXTENSION_KINDS } from "../extensions/kinds.ts";
 import { openRepo } from "../repo/repo.ts";
 
 /** `swamp doctor extensions`: loads extensions and reports the loader's work and problems. */
@@ -22,6 +23,12 @@ export async function run(ctx: CommandContext): Promise<number> {
     problems: loaded.problems,
     warnings: loaded.warnings,
     skipped: loaded.skipped,
+    extensions: Object.fromEntries(
+      EXTENSION_KINDS.map((k) => [
+        k,
+        loaded.extensions[k].map((e) => ({ ...e.kind!, file: e.file })),
+      ]),
+    ),
     loader: loaded.stats,
     deno: deno ?? null,
   };
@@ -43,6 +50,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     println(`reports:      ${loaded.reports.length}`);
     for (const r of loaded.reports) {
       println(`  ${r.report!.name} (${r.report!.scope}): ${r.file}`);
+    }
+    for (const k of EXTENSION_KINDS) {
+      const list = loaded.extensions[k];
+      println(`${(k + "s:").padEnd(14)}${list.length}`);
+      for (const e of list) println(`  ${e.kind!.type}: ${e.file}`);
     }
     println(`skipped:      ${loaded.skipped.length}`);
     for (const k of loaded.skipped) println(`  ${k.file}: ${k.reason}`);

@@ -1,7 +1,8 @@
 import { writeFileAtomic } from "../data/atomic.ts";
+import type { KindInfo } from "./kinds.ts";
 
 /** Catalog format version; bump when the shape changes. */
-export const CATALOG_FORMAT = 2;
+export const CATALOG_FORMAT = 3;
 
 /** A method as the catalog describes it. */
 export interface MethodInfo {
@@ -74,6 +75,8 @@ export interface CatalogEntry {
   extension?: ExtensionInfo;
   /** Set for `export const report` files. */
   report?: ReportInfo;
+  /** Set for `export const vault`, `datastore` or `driver` files. */
+  kind?: KindInfo;
   /** Why the file is not loaded although it is not broken (another kind, not a listed entry point). */
   skipped?: string;
   /** One line: why the file cannot be used. */

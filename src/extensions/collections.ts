@@ -4,7 +4,7 @@
 // are bundled with). Only read when the catalog is being rebuilt.
 import { dirname, isInside, relative, resolve } from "../util/path.ts";
 import type { CollectionInfo } from "./catalog.ts";
-import { reportsDirOf } from "./discover.ts";
+import { kindDirsOf, reportsDirOf } from "./discover.ts";
 
 /** How one candidate file loads, as its manifest and deno.json say. */
 export interface FilePlan {
@@ -77,6 +77,19 @@ async function readManifest(
   }
   for (const f of strings(raw.reports)) {
     m.entries.add(resolve(base === "manifest" ? dir : reportsDir, f));
+  }
+  const kindDirs = kindDirsOf(modelsDir);
+  for (
+    const [key, kind] of [
+      ["vaults", "vault"],
+      ["datastores", "datastore"],
+      ["drivers", "driver"],
+    ] as const
+  ) {
+    const typed = kindDirs?.[kind] ?? modelsDir;
+    for (const f of strings(raw[key])) {
+      m.entries.add(resolve(base === "manifest" ? dir : typed, f));
+    }
   }
   m.info = {
     name,

@@ -5,6 +5,7 @@
 // with the remaining files.
 import { forEachLine } from "../util/lines.ts";
 import type { ExtensionInfo, ReportInfo, TypeInfo } from "./catalog.ts";
+import type { KindInfo } from "./kinds.ts";
 import {
   DESCRIBE_PREFIX,
   type DescribeMessage,
@@ -23,6 +24,7 @@ export type DescribeResult =
   | { info: TypeInfo }
   | { extension: ExtensionInfo }
   | { report: ReportInfo }
+  | { kind: KindInfo }
   | { skipped: string }
   | { error: string };
 
@@ -252,6 +254,7 @@ function verdictOf(
   if (ev.info) return { info: ev.info };
   if (ev.extension) return { extension: ev.extension };
   if (ev.report) return { report: ev.report };
+  if (ev.kind) return { kind: ev.kind };
   if (ev.skipped !== undefined) return { skipped: ev.skipped };
   return { error: "no type information" };
 }

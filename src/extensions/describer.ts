@@ -7,6 +7,7 @@
 import { toFileUrl } from "../util/file_url.ts";
 import { forEachLine } from "../util/lines.ts";
 import type { ExtensionInfo, ReportInfo, TypeInfo } from "./catalog.ts";
+import type { KindInfo } from "./kinds.ts";
 
 /** Marks a describer message on the describer's stdout (model code may print too). */
 export const DESCRIBE_PREFIX = "\u001eswamp-describe ";
@@ -29,6 +30,7 @@ export type DescribeMessage =
     info?: TypeInfo;
     extension?: ExtensionInfo;
     report?: ReportInfo;
+    kind?: KindInfo;
     skipped?: string;
     error?: string;
   };

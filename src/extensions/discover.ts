@@ -29,9 +29,25 @@ export function reportsDirOf(modelsDir: string): string | undefined {
     : undefined;
 }
 
+/** The directories of vault, datastore and driver files beside `extensions/models`. */
+export function kindDirsOf(modelsDir: string):
+  | Record<
+    "vault" | "datastore" | "driver",
+    string
+  >
+  | undefined {
+  if (basename(modelsDir) !== "models") return undefined;
+  const base = dirname(modelsDir);
+  return {
+    vault: join(base, "vaults"),
+    datastore: join(base, "datastores"),
+    driver: join(base, "drivers"),
+  };
+}
+
 /**
- * Finds extension entry files under `modelsDir` (and the reports directory
- * beside it), recursively, skipping `_*` files and directories,
+ * Finds extension entry files under `modelsDir` (and the reports, vaults,
+ * datastores and drivers directories beside it), recursively, skipping `_*` files and directories,
  * dot-directories and `*_test.ts`, and notes each manifest.yaml and
  * deno.json on the way. Sorted, absolute.
  */
@@ -60,6 +76,7 @@ export function discoverExtensionFiles(modelsDir: string): Discovered {
   walk(modelsDir);
   const reports = reportsDirOf(modelsDir);
   if (reports) walk(reports);
+  for (const dir of Object.values(kindDirsOf(modelsDir) ?? {})) walk(dir);
   return { files: files.sort(), meta: meta.sort() };
 }
 

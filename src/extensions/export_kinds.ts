@@ -1,18 +1,21 @@
 // What an extension file exports: a model, an extension of an existing type,
-// a report, or a kind swamp does not load yet (vault, datastore, driver).
+// a report, or a vault, datastore or execution driver.
 // Runs where bundles are imported (the describer, importModelType).
 import { z } from "zod";
 import type { ExtensionInfo, ReportInfo, TypeInfo } from "./catalog.ts";
-import { checkModelExport, describeModelType } from "./model_shape.ts";
-
-/** Extension kinds recognised but not loaded yet: skipped, not errors. */
-export const LATER_KINDS = ["vault", "datastore", "driver"] as const;
+import {
+  checkModelExport,
+  describeModelType,
+  jsonSchemaOf,
+} from "./model_shape.ts";
+import { EXTENSION_KINDS, type KindInfo } from "./kinds.ts";
 
 /** The verdict on one imported extension module. */
 export type ExportVerdict =
   | { info: TypeInfo }
   | { extension: ExtensionInfo }
   | { report: ReportInfo }
+  | { kind: KindInfo }
   | { skipped: string }
   | { error: string };
 
@@ -65,6 +68,62 @@ export const ReportExportSchema = z.looseObject({
   labels: z.array(z.string()).optional(),
   execute: fn,
 });
+
+/** The shape shared by `export const vault|datastore|driver`. */
+export const KindExportSchema = z.looseObject({
+  type: z.string().min(1),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  configSchema: zodSchema.optional(),
+});
+
+/** The function each kind's export must have (one of them). */
+const KIND_FACTORIES: Record<string, string[]> = {
+  vault: ["createProvider"],
+  datastore: ["createProvider", "createLock"],
+  driver: ["createDriver", "execute"],
+};
+
+/** Checks and describes a `vault`, `datastore` or `driver` export. */
+export function describeKindExport(
+  kind: KindInfo["kind"],
+  value: unknown,
+): { kind: KindInfo } | { error: string } {
+  const named = typeof (value as { type?: unknown })?.type === "string"
+    ? ` ('${(value as { type: string }).type}')`
+    : "";
+  const parsed = KindExportSchema.safeParse(value);
+  if (!parsed.success) {
+    return {
+      error: `export '${kind}'${named} has the wrong shape: ${
+        issuesOf(kind, parsed.error)
+      }`,
+    };
+  }
+  const v = value as Record<string, unknown>;
+  const functions = Object.keys(v).filter((k) => typeof v[k] === "function")
+    .sort();
+  const wanted = KIND_FACTORIES[kind];
+  if (!wanted.some((f) => functions.includes(f))) {
+    return {
+      error: `export '${kind}'${named} has the wrong shape: ${kind}.${
+        wanted[0]
+      }: must be a function${
+        wanted.length > 1 ? ` (or ${kind}.${wanted.slice(1).join(", ")})` : ""
+      }`,
+    };
+  }
+  return {
+    kind: {
+      kind,
+      type: parsed.data.type,
+      ...(parsed.data.name ? { name: parsed.data.name } : {}),
+      description: parsed.data.description ?? "",
+      configSchema: jsonSchemaOf(parsed.data.configSchema),
+      functions,
+    },
+  };
+}
 
 /** A checked `extension` export with its methods and checks flattened. */
 export interface ExtensionExport {
@@ -188,16 +247,11 @@ export function classifyExports(mod: Record<string, unknown>): ExportVerdict {
       },
     };
   }
-  const later = LATER_KINDS.find((k) => k in mod);
-  if (later) {
-    return {
-      skipped:
-        `exports '${later}': ${later} extensions are not loaded by this swamp yet`,
-    };
-  }
+  const kind = EXTENSION_KINDS.find((k) => k in mod);
+  if (kind) return describeKindExport(kind, mod[kind]);
   const names = Object.keys(mod);
   return {
-    skipped: `exports no model, extension or report${
+    skipped: `exports no model, extension, report, vault, datastore or driver${
       names.length ? ` (exports: ${names.join(", ")})` : ""
     }; treated as a helper file`,
   };

@@ -24,6 +24,7 @@ import type { ModelType } from "../models/model_type.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import type { DescribeJob, Describer } from "./describe_isolated.ts";
 import { mergeEntry } from "./extension_merge.ts";
+import { EXTENSION_KINDS, type ExtensionKind } from "./kinds.ts";
 
 /** Counters and timings of one catalog load, for `doctor`, `--timings` and tests. */
 export interface LoaderStats {
@@ -62,6 +63,11 @@ export interface LoadedCatalog {
   types: CatalogEntry[];
   /** Usable report files (`export const report`), sorted by report name. */
   reports: CatalogEntry[];
+  /**
+   * Usable vault, datastore and driver files by kind, each sorted by type
+   * (`entry.kind`); see findExtension / importExtension in kinds.ts.
+   */
+  extensions: Record<ExtensionKind, CatalogEntry[]>;
   problems: LoadProblem[];
   /** Notes that do not make a file unusable (an extension method the base already has). */
   warnings: LoadProblem[];
@@ -385,6 +391,7 @@ function usableView(entries: CatalogEntry[]): Omit<LoadedCatalog, "stats"> {
   const reports: CatalogEntry[] = [];
   const extensions: CatalogEntry[] = [];
   const byType = new Map<string, CatalogEntry[]>();
+  const byKind = new Map<string, CatalogEntry[]>();
   for (const e of entries) {
     if (e.error) {
       problems.push({
@@ -398,6 +405,11 @@ function usableView(entries: CatalogEntry[]): Omit<LoadedCatalog, "stats"> {
       reports.push(e);
     } else if (e.extension) {
       extensions.push(e);
+    } else if (e.kind) {
+      const key = `${e.kind.kind}\n${e.kind.type}`;
+      const list = byKind.get(key) ?? [];
+      list.push(e);
+      byKind.set(key, list);
     } else if (!e.info) {
       problems.push({ file: e.file, message: "no type information" });
     } else {
@@ -449,9 +461,37 @@ function usableView(entries: CatalogEntry[]): Omit<LoadedCatalog, "stats"> {
   const sorted = [...types.values()].sort((a, b) =>
     a.info!.type.localeCompare(b.info!.type)
   );
+  const kinds = Object.fromEntries(
+    EXTENSION_KINDS.map((k) => [k, [] as CatalogEntry[]]),
+  ) as Record<ExtensionKind, CatalogEntry[]>;
+  for (const list of byKind.values()) {
+    const { kind, type } = list[0].kind!;
+    if (list.length === 1) {
+      kinds[kind].push(list[0]);
+      continue;
+    }
+    for (const e of list) {
+      problems.push({
+        file: e.file,
+        message: `duplicate ${kind} type '${type}': defined in ${
+          list.map((x) => x.file).join(" and ")
+        }; rename one of them`,
+      });
+    }
+  }
+  for (const k of EXTENSION_KINDS) {
+    kinds[k].sort((a, b) => a.kind!.type.localeCompare(b.kind!.type));
+  }
   reports.sort((a, b) => a.report!.name.localeCompare(b.report!.name));
   problems.sort((a, b) => a.file.localeCompare(b.file));
-  return { types: sorted, reports, problems, warnings, skipped };
+  return {
+    types: sorted,
+    reports,
+    extensions: kinds,
+    problems,
+    warnings,
+    skipped,
+  };
 }
 
 async function fingerprintSalt(repo: Repo): Promise<string> {
@@ -497,8 +537,8 @@ async function buildEntries(
       import("./describe_isolated.ts"),
       import("./bundle_errors.ts"),
     ]);
-  // Files that need no bundling: not listed by their manifest, a broken
-  // manifest, or a kind this swamp does not load yet (seen in the source).
+  // Files that need no bundling: not listed by their manifest, or a broken
+  // manifest.
   const result: CatalogEntry[] = [];
   const newEntry = (abs: string): CatalogEntry => {
     const fp = prints.get(abs)!;
@@ -514,19 +554,10 @@ async function buildEntries(
   const stale: string[] = [];
   for (const abs of allStale) {
     const plan = plans.get(abs);
-    const later = plan?.skipped || plan?.manifestError
-      ? undefined
-      : await laterKindOf(abs);
     if (plan?.manifestError) {
       result.push({ ...newEntry(abs), error: plan.manifestError });
     } else if (plan?.skipped) {
       result.push({ ...newEntry(abs), skipped: plan.skipped });
-    } else if (later) {
-      result.push({
-        ...newEntry(abs),
-        skipped:
-          `exports '${later}': ${later} extensions are not loaded by this swamp yet`,
-      });
     } else stale.push(abs);
   }
   if (stale.length === 0) {
@@ -659,26 +690,6 @@ async function buildEntries(
 
 /** Most characters of bundler output kept per file for `doctor extensions`. */
 const MAX_DETAIL = 8000;
-
-const LATER_EXPORT =
-  /\bexport\s+(?:const|let|var|async\s+function|function|class)\s+(vault|datastore|driver)\b/;
-const LOADED_EXPORT =
-  /\bexport\s+(?:const|let|var|async\s+function|function|class)\s+(model|extension|report)\b|\bexport\s*\{/;
-
-/**
- * The later extension kind (vault, datastore, driver) a file exports, read
- * from its source, so such a file is skipped without being bundled.
- */
-async function laterKindOf(file: string): Promise<string | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch {
-    return undefined;
-  }
-  if (LOADED_EXPORT.test(text)) return undefined;
-  return text.match(LATER_EXPORT)?.[1];
-}
 
 async function builtinEntries(fingerprint: string): Promise<CatalogEntry[]> {
   const { builtinModelTypes } = await import("../models/builtin/registry.ts");
@@ -815,25 +826,7 @@ async function doImport(
     if (!found) throw new SwampError("not_found", `no built-in ${entry.file}`);
     return found;
   }
-  const { installHostZod } = await import("./zod_bridge.ts");
-  installHostZod();
-  let mod: Record<string, unknown>;
-  try {
-    mod = await import(toFileUrl(join(repo.bundlesDir, entry.bundle!)));
-  } catch (err) {
-    // A deleted or damaged cache heals itself: rebundle and import again.
-    const { BundleChecker } = await import("./cache_health.ts");
-    const damage = await new BundleChecker(repo.bundlesDir).check(
-      entry.bundle!,
-    );
-    if (!damage) throw err;
-    eprintln(`swamp: rebuilding the bundle of ${entry.file} (${damage})`);
-    const { rebuildBundles } = await import("./repair.ts");
-    const bundle = (await rebuildBundles(repo, [entry])).get(entry.file)!;
-    entry.bundle = bundle;
-    mod = await import(toFileUrl(join(repo.bundlesDir, bundle)));
-  }
-  importCounter.count++;
+  const mod = await importBundleModule(repo, entry);
   if (kind === "extension") return mod.extension;
   if (kind === "report") {
     if (!mod.report) {
@@ -855,4 +848,37 @@ async function doImport(
   return checked.model;
 }
 
+/**
+ * Imports the bundle behind a catalog entry with the host's zod shared, and
+ * returns the module. A deleted or damaged bundle cache heals itself (the
+ * entry is rebundled and imported again).
+ */
+export async function importBundleModule(
+  repo: Repo,
+  entry: CatalogEntry,
+): Promise<Record<string, unknown>> {
+  const { installHostZod } = await import("./zod_bridge.ts");
+  installHostZod();
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(toFileUrl(join(repo.bundlesDir, entry.bundle!)));
+  } catch (err) {
+    // A deleted or damaged cache heals itself: rebundle and import again.
+    const { BundleChecker } = await import("./cache_health.ts");
+    const damage = await new BundleChecker(repo.bundlesDir).check(
+      entry.bundle!,
+    );
+    if (!damage) throw err;
+    eprintln(`swamp: rebuilding the bundle of ${entry.file} (${damage})`);
+    const { rebuildBundles } = await import("./repair.ts");
+    const bundle = (await rebuildBundles(repo, [entry])).get(entry.file)!;
+    entry.bundle = bundle;
+    mod = await import(toFileUrl(join(repo.bundlesDir, bundle)));
+  }
+  importCounter.count++;
+  return mod;
+}
+
 export type { TypeInfo };
+export { findExtension, importExtension } from "./kinds.ts";
+export type { ExtensionKind, KindInfo } from "./kinds.ts";
