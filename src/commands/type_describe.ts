@@ -26,7 +26,7 @@ export function schemaLines(schema: unknown, indent = "    "): string[] {
 /** `swamp model type describe <type>`: one type's methods, arguments and outputs. */
 export async function run(ctx: CommandContext): Promise<void> {
   const repo = await openRepo(ctx.cwd);
-  const loaded = await loadCatalog(repo, { progress: true });
+  const loaded = await loadCatalog(repo, { progress: !ctx.json });
   const entry = await findType(loaded, ctx.args.positionals[0]);
   const info = entry.info!;
   if (ctx.json) {

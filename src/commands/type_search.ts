@@ -22,7 +22,7 @@ export function warnProblems(problems: LoadProblem[]): void {
 export async function run(ctx: CommandContext): Promise<number> {
   const started = performance.now();
   const repo = await openRepo(ctx.cwd);
-  const loaded = await loadCatalog(repo, { progress: true });
+  const loaded = await loadCatalog(repo, { progress: !ctx.json });
   const query = ctx.args.positionals[0]?.toLowerCase();
   const matches = loaded.types.filter((e) => {
     if (!query) return true;

@@ -39,6 +39,8 @@ export interface DescribeOptions {
    * V8 flags such as a heap limit, this bounds each process's memory.
    */
   maxPerProcess?: number;
+  /** Extra environment for describers (e.g. DENO_V8_FLAGS with a heap limit). */
+  env?: Record<string, string>;
 }
 
 /** Default per-file load limit; SWAMP_LOAD_TIMEOUT_MS overrides it. */
@@ -91,7 +93,7 @@ class Describer {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #exited = false;
 
-  constructor(command: string[]) {
+  constructor(command: string[], env: Record<string, string> = {}) {
     this.#child = new Deno.Command(command[0], {
       args: [...command.slice(1), "describe-worker"],
       stdin: "piped",
@@ -99,7 +101,7 @@ class Describer {
       stderr: "piped",
       // Its own process group, so a kill takes whatever model code started.
       detached: true,
-      env: { NO_COLOR: "1" },
+      env: { ...env, NO_COLOR: "1" },
     }).spawn();
     this.#writer = this.#child.stdin.getWriter();
     const reading = forEachLine(this.#child.stdout, (line) => {
@@ -171,9 +173,10 @@ export async function describeIsolated(
 ): Promise<number> {
   let pos = 0;
   let processes = 0;
+  const retried = new Set<number>();
   const max = options.maxPerProcess ?? Infinity;
   while (pos < jobs.length) {
-    const proc = first ?? new Describer(options.command);
+    const proc = first ?? new Describer(options.command, options.env);
     first = undefined;
     processes++;
     const end = Math.min(jobs.length, pos + max);
@@ -223,7 +226,14 @@ export async function describeIsolated(
         const how = ev.status.signal
           ? `was killed by ${ev.status.signal}`
           : `exited the process`;
-        if (current !== undefined) {
+        if (
+          current !== undefined && progressed && !retried.has(current)
+        ) {
+          // After other files in the same process (its heap limit may be
+          // what was hit): try this file once more in a fresh describer.
+          retried.add(current);
+          pos = current;
+        } else if (current !== undefined) {
           onResult(jobs[current], {
             error: `${how} while loading (exit code ${ev.status.code})`,
           });
@@ -260,8 +270,11 @@ function verdictOf(
 }
 
 /** Starts a describer ahead of need, so its start-up overlaps bundling. */
-export function startDescriber(command: string[]): Describer {
-  return new Describer(command);
+export function startDescriber(
+  command: string[],
+  env: Record<string, string> = {},
+): Describer {
+  return new Describer(command, env);
 }
 
 export type { Describer };

@@ -243,7 +243,16 @@ async function loadCatalogUntraced(
   st.stale = stale.map((f) => relative(repo.root, f));
   if (stale.length > 0) {
     entries.push(
-      ...await buildEntries(repo, stale, prints, plans, st, options, early!),
+      ...await buildEntries(
+        repo,
+        stale,
+        prints,
+        plans,
+        st,
+        options,
+        early!,
+        [...entries],
+      ),
     );
   } else {
     early?.describer.kill();
@@ -518,7 +527,7 @@ async function startEarlyDescriber(): Promise<EarlyDescriber> {
     import("../cli/self_command.ts"),
   ]);
   const command = selfCommand();
-  return { command, describer: startDescriber(command) };
+  return { command, describer: startDescriber(command, describerEnv()) };
 }
 
 async function buildEntries(
@@ -529,6 +538,7 @@ async function buildEntries(
   st: LoaderStats,
   options: LoadOptions,
   early: EarlyDescriber,
+  kept: CatalogEntry[],
 ): Promise<CatalogEntry[]> {
   const [{ requireDeno }, { bundleBatch }, isolated, { summarizeBundleError }] =
     await Promise.all([
@@ -565,7 +575,10 @@ async function buildEntries(
     return result;
   }
   const { describeIsolated, loadTimeoutMs } = isolated;
+  const { startProgress } = await import("./progress.ts");
   const { command: describerCommand, describer } = early;
+  /** Entries of the bundled files, filled batch by batch. */
+  const built: CatalogEntry[] = [];
   try {
     const deno = requireDeno(repo.config.deno, "bundling model types");
     return [...result, ...await bundleAndDescribe(deno.path)];
@@ -575,30 +588,67 @@ async function buildEntries(
   async function bundleAndDescribe(
     denoPath: string,
   ): Promise<CatalogEntry[]> {
-    const t0 = performance.now();
-    if (options.progress) {
-      eprintln(
-        `swamp: bundling ${stale.length} model type file${
-          stale.length === 1 ? "" : "s"
-        }…`,
-      );
+    // Bounded memory at any count: the stale files go in batches, each
+    // bundled by its own `deno bundle` process(es) and described by its own
+    // short-lived describer with a heap limit. The next batch is bundled
+    // while the previous one is described (one of each alive at a time).
+    const size = describeBatchSize();
+    const batches: string[][] = [];
+    for (let i = 0; i < stale.length; i += size) {
+      batches.push(stale.slice(i, i + size));
     }
+    const progress = options.progress
+      ? startProgress(
+        stale.length,
+        `bundling ${stale.length} extension file${
+          stale.length === 1 ? "" : "s"
+        }`,
+      )
+      : undefined;
+    let done = 0;
+    st.timings.bundle = 0;
+    st.timings.import = 0;
+    let describing: Promise<void> = Promise.resolve();
+    try {
+      for (const [k, batch] of batches.entries()) {
+        const bundled = await bundleOne(batch, denoPath);
+        await describing;
+        describing = describeOne(bundled, k === 0 ? describer : undefined)
+          .then(() => {
+            done += batch.length;
+            progress?.update(done);
+            if (batches.length > 1) return savePartial(repo, kept, built);
+          });
+      }
+      await describing;
+    } finally {
+      progress?.finish();
+    }
+    return built;
+  }
+
+  /** Bundles one batch into its content-addressed directory. */
+  async function bundleOne(
+    batch: string[],
+    denoPath: string,
+  ): Promise<Bundled> {
+    const t0 = performance.now();
     const key = (await sha256Hex(
-      stale.map((f) => prints.get(f)!.fingerprint).sort().join("\n"),
+      batch.map((f) => prints.get(f)!.fingerprint).sort().join("\n"),
     )).slice(0, 16);
     const tmpDir = join(repo.bundlesDir, `.tmp-${crypto.randomUUID()}`);
     const finalDir = join(repo.bundlesDir, key);
     const outcome = await withSpan(
       "swamp.extensions.bundle",
-      () => ({ "swamp.bundle.models": stale.length }),
+      () => ({ "swamp.bundle.models": batch.length }),
       async (span) => {
         const result = await bundleBatch({
           deno: denoPath,
           root: repo.root,
-          entries: stale,
-          filesOf: new Map(stale.map((f) => [f, prints.get(f)!.files])),
+          entries: batch,
+          filesOf: new Map(batch.map((f) => [f, prints.get(f)!.files])),
           outDir: tmpDir,
-          configOf: new Map(stale.map((f) => [f, plans.get(f)?.config])),
+          configOf: new Map(batch.map((f) => [f, plans.get(f)?.config])),
         });
         span.setAttributes({
           "swamp.bundle.bundled": result.outputs.size,
@@ -608,9 +658,10 @@ async function buildEntries(
         return result;
       },
     );
-    st.bundleProcesses = outcome.processes;
-    st.bundled = [...outcome.outputs.keys()].map((f) => relative(repo.root, f));
-    st.timings.bundle = Math.round(performance.now() - t0);
+    st.bundleProcesses += outcome.processes;
+    for (const f of outcome.outputs.keys()) {
+      st.bundled.push(relative(repo.root, f));
+    }
     // Move the finished batch to its content-addressed place.
     let dir = tmpDir;
     if (outcome.outputs.size === 0) {
@@ -635,16 +686,24 @@ async function buildEntries(
         }
       }
     }
+    st.timings.bundle += Math.round(performance.now() - t0);
+    return { batch, outcome, dir, tmpDir };
+  }
+
+  /** Describes one bundled batch in a fresh describer (or `first`). */
+  async function describeOne(
+    { batch, outcome, dir, tmpDir }: Bundled,
+    first: Describer | undefined,
+  ): Promise<void> {
     const t1 = performance.now();
-    const result: CatalogEntry[] = [];
     const jobs: DescribeJob[] = [];
     const pending = new Map<
       DescribeJob,
       { entry: CatalogEntry; bundle: string }
     >();
-    for (const abs of stale) {
+    for (const abs of batch) {
       const entry = newEntry(abs);
-      result.push(entry);
+      built.push(entry);
       const failure = outcome.failures.get(abs);
       if (failure !== undefined) {
         entry.error = `failed to bundle: ${
@@ -664,11 +723,16 @@ async function buildEntries(
       jobs.push(job);
       pending.set(job, { entry, bundle });
     }
+    if (jobs.length === 0) {
+      first?.kill();
+      return;
+    }
     // Model code runs at import: do it in a describer subprocess, so a file
     // that loops or exits is reported by name instead of taking us down.
-    st.describeProcesses = await describeIsolated(jobs, {
+    st.describeProcesses += await describeIsolated(jobs, {
       command: describerCommand,
       timeoutMs: loadTimeoutMs(),
+      env: describerEnv(),
     }, (job, verdict) => {
       const { entry, bundle } = pending.get(job)!;
       st.imported++;
@@ -682,10 +746,65 @@ async function buildEntries(
         entry.bundle = bundle;
         Object.assign(entry, verdict);
       }
-    }, describer);
-    st.timings.import = Math.round(performance.now() - t1);
-    return result;
+    }, first);
+    st.timings.import += Math.round(performance.now() - t1);
   }
+}
+
+/** One bundled batch on its way to the describer. */
+interface Bundled {
+  batch: string[];
+  outcome: import("./bundler.ts").BundleOutcome;
+  dir: string;
+  tmpDir: string;
+}
+
+/** Default files per batch (bundling and describing); SWAMP_DESCRIBE_BATCH overrides it. */
+export const DEFAULT_DESCRIBE_BATCH = 100;
+
+/** Files per batch for this process. */
+export function describeBatchSize(): number {
+  const env = Number(Deno.env.get("SWAMP_DESCRIBE_BATCH"));
+  return Number.isInteger(env) && env > 0 ? env : DEFAULT_DESCRIBE_BATCH;
+}
+
+/** Default V8 heap limit of a describer (MB); SWAMP_DESCRIBE_HEAP_MB overrides it. */
+export const DEFAULT_DESCRIBE_HEAP_MB = 512;
+
+/** The environment a describer runs with: its V8 heap limit. */
+export function describerEnv(): Record<string, string> {
+  const env = Number(Deno.env.get("SWAMP_DESCRIBE_HEAP_MB"));
+  const mb = Number.isInteger(env) && env > 0 ? env : DEFAULT_DESCRIBE_HEAP_MB;
+  const inherited = Deno.env.get("DENO_V8_FLAGS");
+  return {
+    DENO_V8_FLAGS: `${
+      inherited ? inherited + "," : ""
+    }--max-old-space-size=${mb}`,
+  };
+}
+
+/**
+ * Writes what a multi-batch cold build has so far as the catalog (with no
+ * tree digest, so the next load reuses these entries by fingerprint and
+ * builds only the rest): an interrupted build is not lost.
+ */
+async function savePartial(
+  repo: Repo,
+  kept: CatalogEntry[],
+  done: CatalogEntry[],
+): Promise<void> {
+  const entries = [...kept, ...done].filter((e) =>
+    !e.file.startsWith("builtin:")
+  ).sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  await Deno.mkdir(repo.swampDir, { recursive: true });
+  await writeCatalog(repo.catalogFile, {
+    format: CATALOG_FORMAT,
+    swampVersion: SWAMP_VERSION,
+    builtins: "partial",
+    tree: "partial",
+    meta: [],
+    entries,
+  });
 }
 
 /** Most characters of bundler output kept per file for `doctor extensions`. */
