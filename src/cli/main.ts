@@ -1,6 +1,7 @@
 import { type FlagSpec, parseFlags } from "./args.ts";
 import type { CommandNode } from "./command_types.ts";
 import { ExitCode, SwampError, toSwampError } from "./errors.ts";
+import { processSecrets } from "../vaults/secret_set.ts";
 import { eprintln, printJson, println } from "./output.ts";
 import { didYouMean } from "./suggest.ts";
 import { helpText } from "./help.ts";
@@ -103,12 +104,18 @@ export async function runCli(
 /** Prints an error the way the mode asks for and returns its exit code. */
 export function reportError(err: unknown, json: boolean): number {
   const e = toSwampError(err);
+  // Secrets read from vaults never reach an error message.
+  const message = processSecrets.redact(e.message);
   if (json) {
     printJson({
-      error: { code: e.code, message: e.message, ...(e.details ?? {}) },
+      error: processSecrets.redactValue({
+        code: e.code,
+        message,
+        ...(e.details ?? {}),
+      }),
     });
   } else {
-    eprintln(`error: ${e.message}`);
+    eprintln(`error: ${message}`);
     if (e.code === "internal" && err instanceof Error && err.stack) {
       if (Deno.env.get("SWAMP_DEBUG")) eprintln(err.stack);
     }

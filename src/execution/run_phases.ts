@@ -41,6 +41,7 @@ import {
 } from "../telemetry/run_report.ts";
 import type { Driver } from "./driver.ts";
 import { resolveDriver } from "./drivers.ts";
+import { processSecrets } from "../vaults/secret_set.ts";
 import { setLongTimeout } from "./long_timer.ts";
 import { newRunId } from "./run_id.ts";
 import type { RunRequest, RunStart } from "./service.ts";
@@ -165,7 +166,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   }
   t = mark("importBundle", t);
 
-  const { routeInputs, parseOrThrow, inputsJsonSchema, substituteInputs } =
+  const { routeInputs, parseOrThrow, inputsJsonSchema, containsExpression } =
     await import("../models/inputs.ts");
   const given = [
     ...Object.entries(req.stdinInputs ?? {}).map(([key, value]) => ({
@@ -206,34 +207,43 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     inputsSchema ? await inputsJsonSchema(inputsSchema) : undefined,
   );
   const prefix = `invalid input for ${def.name}.${req.method}`;
-  let defaultArgs = def.methods?.[req.method]?.arguments ?? {};
+  const defaultArgs = def.methods?.[req.method]?.arguments ?? {};
+  let inputs: Record<string, unknown> = {};
   if (inputsSchema) {
-    const inputs = parseOrThrow(
+    inputs = parseOrThrow(
       inputsSchema as never,
       routed.inputs,
       "input",
       prefix,
     ) as Record<string, unknown>;
-    const used = new Set<string>();
-    rawGlobals = substituteInputs(rawGlobals, inputs, used).value as Record<
-      string,
-      unknown
-    >;
-    defaultArgs = substituteInputs(defaultArgs, inputs, used).value as Record<
-      string,
-      unknown
-    >;
+  }
+  let argsIn = { ...defaultArgs, ...routed.args };
+  let globalsIn = { ...rawGlobals, ...routed.globals };
+  let usedInputs = new Set<string>();
+  // `${{ }}` expressions: the evaluator (and cel-js) load only when a value has one.
+  if (containsExpression(argsIn) || containsExpression(globalsIn)) {
+    const { resolveExpressions } = await import("../expressions/evaluate.ts");
+    const resolved = await resolveExpressions({
+      repo: req.repo,
+      self: def,
+      selfGlobals: globalsIn,
+      inputs: { ...routed.globals, ...routed.args, ...inputs },
+    }, req.method, argsIn);
+    argsIn = resolved.arguments;
+    globalsIn = resolved.globalArguments;
+    usedInputs = resolved.usedInputs;
+    t = mark("expressions", t);
+  }
+  if (inputsSchema) {
     // A declared input the definition does not use still sets the global
     // argument of that name, as before inputsSchema existed.
     const globalProps =
       (info.globalArguments as { properties?: Record<string, unknown> })
         ?.properties ?? {};
     for (const [k, v] of Object.entries(routed.inputs)) {
-      if (!used.has(k) && k in globalProps) routed.globals[k] = v;
+      if (!usedInputs.has(k) && k in globalProps) globalsIn[k] = v;
     }
   }
-  const argsIn = { ...defaultArgs, ...routed.args };
-  const globalsIn = { ...rawGlobals, ...routed.globals };
   const method = model.methods[req.method];
   const args = parseOrThrow(method.arguments, argsIn, "argument", prefix);
   const globalArgs = parseOrThrow(
@@ -300,8 +310,11 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       (globalsIn as Record<string, unknown>)[k]
     ),
   ].filter((v): v is string => typeof v === "string" && v.length > 0);
+  // Vault values (processSecrets, as `***`) as well as sensitive inputs.
   const scrub = (s: string) =>
-    secrets.reduce((acc, sec) => acc.split(sec).join(REDACTED), s);
+    processSecrets.redact(
+      secrets.reduce((acc, sec) => acc.split(sec).join(REDACTED), s),
+    );
 
   const start: RunStart = {
     runId: newRunId(),
@@ -312,19 +325,19 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     method: req.method,
     ...(kind ? { kind } : {}),
     driver: driver.name,
-    inputs: {
+    inputs: processSecrets.redactValue({
       arguments: redact(argsIn, secretKeysArgs),
       globalArguments: redact(
         globalsIn as Record<string, unknown>,
         secretKeysGlobals,
       ),
-    },
+    }),
     startedAt,
     ...(req.via ? { via: req.via } : {}),
   };
   const logs: LogLine[] = [];
   const onLog = (line: LogLine) => {
-    const clean = secrets.length
+    const clean = secrets.length || !processSecrets.empty
       ? { ...line, message: scrub(line.message) }
       : line;
     logs.push(clean);
@@ -630,7 +643,7 @@ export async function reportRun(
   end: RunEnd,
 ): Promise<RunReport> {
   run.phases.total = ms(run.started);
-  const report: RunReport = {
+  const raw: RunReport = {
     ...run.start,
     status: end.status,
     ...(end.error ? { error: end.error } : {}),
@@ -650,6 +663,8 @@ export async function reportRun(
     phases: run.phases,
     counters: run.counters,
   };
+  // Nothing a vault gave this process reaches the report or its output.
+  const report = processSecrets.redactValue(raw);
   try {
     await writeReport(run.store.runsDir, report);
     await writeLogs(run.store.runsDir, run.start.runId, run.logs);
@@ -821,23 +836,49 @@ export async function reportsRun(
  * Sensitive outputs (a resource spec with `sensitiveOutput: true`, or
  * fields marked `.meta({ sensitive: true })`): as each resource version is
  * staged, its sensitive string values are added to the values scrubbed
- * from the run's log lines and report. (The stored JSON keeps the values:
- * vault references come with vaults.)
+ * from the run's log lines and report, and, when the repository has a
+ * vault (the spec's or field's `vaultName`, else its only vault), stored
+ * there and replaced in the stored JSON by `${{ vault.get(...) }}`
+ * references (readResource resolves them back). Values read from vaults
+ * during the run are masked (`***`) in every staged resource.
  */
 function watchSensitiveWrites(run: ResolvedRun, writes: RunWrites): void {
   const sensitive = sensitiveSpecs(run.model, run.info);
-  if (sensitive.size === 0) return;
   const stage = writes.stage.bind(writes);
-  writes.stage = (kind, spec, instance, content, options) => {
+  writes.stage = async (kind, spec, instance, content, options) => {
     const rule = sensitive.get(spec);
     if (kind === "resource" && rule) {
       try {
-        run.addSecrets(
-          sensitiveValues(JSON.parse(new TextDecoder().decode(content)), rule),
+        const data = JSON.parse(new TextDecoder().decode(content));
+        run.addSecrets(sensitiveValues(data, rule));
+        const { storeSensitive } = await import("../vaults/sensitive_store.ts");
+        const { SecretSet } = await import("../vaults/secret_set.ts");
+        const r = run.model.resources?.[spec] as { vaultName?: unknown };
+        const stored = await storeSensitive(
+          run.req.repo,
+          data,
+          {
+            rule,
+            vaultName: typeof r?.vaultName === "string"
+              ? r.vaultName
+              : undefined,
+            schema: run.info.resources?.[spec]?.schema,
+          },
+          `${run.def.name}.${spec}.${instance}`,
+          new SecretSet(processSecrets),
         );
-      } catch {
+        if (stored !== undefined) {
+          content = new TextEncoder().encode(JSON.stringify(stored, null, 2));
+        }
+      } catch (err) {
+        if (err instanceof SwampError) throw err;
         // not JSON: nothing to pick out
       }
+    }
+    if (kind === "resource" && !processSecrets.empty) {
+      const text = new TextDecoder().decode(content);
+      const clean = processSecrets.redact(text);
+      if (clean !== text) content = new TextEncoder().encode(clean);
     }
     return stage(kind, spec, instance, content, options);
   };

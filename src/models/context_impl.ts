@@ -90,6 +90,21 @@ export async function readResourceVersion(
   }
 }
 
+/**
+ * A stored resource with its vault references (sensitive outputs) resolved
+ * back to their values; the vault code loads only when there is one.
+ */
+async function resolveStoredSecrets(
+  repo: Repo,
+  data: Record<string, unknown> | null,
+): Promise<Record<string, unknown> | null> {
+  if (data === null || !JSON.stringify(data).includes("vault.get(")) {
+    return data;
+  }
+  const { resolveVaultReferences } = await import("../vaults/resolve.ts");
+  return await resolveVaultReferences(repo, data) as Record<string, unknown>;
+}
+
 /** The per-run API objects shared by the method context and the runner host. */
 export interface RunApis {
   definitions: DefinitionRepository;
@@ -269,7 +284,9 @@ export function createMethodContext(o: ContextOptions): MethodContext {
     readResource: (instance, version) =>
       o.writes.deletes(instance)
         ? (checkInstanceName(instance), Promise.resolve(null))
-        : readResourceVersion(o.writes.modelDir, instance, version),
+        : readResourceVersion(o.writes.modelDir, instance, version).then(
+          (data) => resolveStoredSecrets(o.repo, data),
+        ),
     deleteResource(instance) {
       o.writes.stageDelete(instance);
       return Promise.resolve();

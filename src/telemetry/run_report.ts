@@ -2,6 +2,7 @@ import { writeFileAtomic } from "../data/atomic.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { DataHandle } from "../models/model_type.ts";
 import { containedJoin } from "../util/path.ts";
+import { processSecrets } from "../vaults/secret_set.ts";
 
 /** The outcome of a run. */
 export type RunStatus =
@@ -89,10 +90,14 @@ export async function writeReport(
   runsDir: string,
   report: RunReport,
 ): Promise<void> {
+  const { mtimeOf } = await import("../index/db.ts");
+  const before = mtimeOf(runsDir);
   await writeFileAtomic(
     reportPath(runsDir, report.runId),
-    JSON.stringify(report, null, 2),
+    processSecrets.redact(JSON.stringify(report, null, 2)),
   );
+  const { noteRunsWrite } = await import("../index/runs_index.ts");
+  await noteRunsWrite(runsDir, before, report); // the runs index (a cache)
 }
 
 /** Writes a run's log lines atomically. */
@@ -101,8 +106,15 @@ export async function writeLogs(
   runId: string,
   lines: LogLine[],
 ): Promise<void> {
+  const { mtimeOf } = await import("../index/db.ts");
+  const before = mtimeOf(runsDir);
   await writeFileAtomic(
     logPath(runsDir, runId),
-    lines.map((l) => JSON.stringify(l)).join("\n") + (lines.length ? "\n" : ""),
+    processSecrets.redact(
+      lines.map((l) => JSON.stringify(l)).join("\n") +
+        (lines.length ? "\n" : ""),
+    ),
   );
+  const { noteRunsWrite } = await import("../index/runs_index.ts");
+  await noteRunsWrite(runsDir, before);
 }

@@ -4,6 +4,8 @@
  * imported (it costs ~45 ms to load), so instrumentation costs nothing.
  */
 
+import { processSecrets } from "../vaults/secret_set.ts";
+
 /** Attribute values a span accepts. */
 export type Attrs = Record<string, string | number | boolean>;
 
@@ -15,6 +17,16 @@ export interface SpanHandle {
 }
 
 const noop: SpanHandle = { setAttributes() {}, fail() {} };
+
+/** Attributes with every secret a vault gave this process masked. */
+function clean(attrs: Attrs): Attrs {
+  if (processSecrets.empty) return attrs;
+  const out: Attrs = {};
+  for (const [k, v] of Object.entries(attrs)) {
+    out[k] = typeof v === "string" ? processSecrets.redact(v) : v;
+  }
+  return out;
+}
 
 /** True when Deno's OpenTelemetry integration is switched on for this process. */
 export function tracingEnabled(): boolean {
@@ -40,11 +52,14 @@ export async function withSpan<T>(
   const tracer = trace.getTracer("swamp");
   return await tracer.startActiveSpan(name, async (span) => {
     const recording = span.isRecording();
-    if (recording) span.setAttributes(attrs());
+    if (recording) span.setAttributes(clean(attrs()));
     const handle: SpanHandle = {
-      setAttributes: (a) => recording && span.setAttributes(a),
+      setAttributes: (a) => recording && span.setAttributes(clean(a)),
       fail: (message) =>
-        span.setStatus({ code: SpanStatusCode.ERROR, message }),
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: processSecrets.redact(message),
+        }),
     };
     try {
       return await fn(handle);

@@ -3,9 +3,9 @@
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { type OpenedVault, openVault } from "./registry.ts";
-import type { SecretSet } from "./secret_set.ts";
+import { processSecrets, type SecretSet } from "./secret_set.ts";
 
-export { SECRET_MASK, SecretSet } from "./secret_set.ts";
+export { processSecrets, SECRET_MASK, SecretSet } from "./secret_set.ts";
 
 const opened = new WeakMap<Repo, Map<string, Promise<OpenedVault>>>();
 
@@ -23,9 +23,9 @@ function cachedVault(repo: Repo, name: string): Promise<OpenedVault> {
 
 /**
  * The value of secret `key` in vault `vaultName` (fresh read each call).
- * When `secrets` is given (the run's SecretSet), the value is registered
- * there before it is returned, so everything the run prints or stores masks
- * it. Errors name the vault and key, never the value.
+ * The value is registered in `processSecrets` (and in `secrets`, the
+ * run's set, when given) before it is returned, so everything the run
+ * prints or stores masks it. Errors name the vault and key, never the value.
  */
 export async function getVaultSecret(
   repo: Repo,
@@ -56,6 +56,7 @@ export async function getVaultSecret(
       { vault: vaultName, key },
     );
   }
+  processSecrets.add(value);
   secrets?.add(value);
   return value;
 }
@@ -68,6 +69,7 @@ export async function putVaultSecret(
   value: string,
   secrets?: SecretSet,
 ): Promise<void> {
+  processSecrets.add(value);
   secrets?.add(value);
   const vault = await cachedVault(repo, vaultName);
   await vault.provider.put(key, value);
@@ -87,4 +89,45 @@ export function parseVaultReference(
 ): { vault: string; key: string } | undefined {
   const m = typeof text === "string" ? REF_RE.exec(text.trim()) : null;
   return m ? { vault: m[1], key: m[2] } : undefined;
+}
+
+/**
+ * Replaces, in place and at any depth, every string that is exactly a vault
+ * reference by the secret it names (registered as a secret). Used by
+ * readResource so a method gets back the value its sensitive output stored.
+ */
+export async function resolveVaultReferences(
+  repo: Repo,
+  value: unknown,
+  secrets?: SecretSet,
+): Promise<unknown> {
+  if (typeof value === "string") {
+    const ref = parseVaultReference(value);
+    return ref
+      ? await getVaultSecret(repo, ref.vault, ref.key, secrets)
+      : value;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      value[i] = await resolveVaultReferences(repo, value[i], secrets);
+    }
+    return value;
+  }
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    for (const k of Object.keys(obj)) {
+      obj[k] = await resolveVaultReferences(repo, obj[k], secrets);
+    }
+  }
+  return value;
+}
+
+/** True when a stored value (at any depth) holds a vault reference. */
+export function hasVaultReference(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("vault.get(");
+  if (Array.isArray(value)) return value.some(hasVaultReference);
+  if (value && typeof value === "object") {
+    return Object.values(value).some(hasVaultReference);
+  }
+  return false;
 }

@@ -14,9 +14,13 @@ export class SecretSet {
   #values = new Set<string>();
   #sorted: string[] | undefined;
 
+  /** A set whose values are also added to `parent` (a run's set feeds the process's). */
+  constructor(readonly parent?: SecretSet) {}
+
   /** Registers a value to mask from now on (also its JSON-escaped form). */
   add(value: string): void {
     if (typeof value !== "string" || value.length < MIN_SECRET_LENGTH) return;
+    this.parent?.add(value);
     const before = this.#values.size;
     this.#values.add(value);
     // The value as it appears inside a JSON string (quotes, newlines escaped).
@@ -74,3 +78,10 @@ function redactDeep(value: unknown, set: SecretSet): unknown {
   }
   return value;
 }
+
+/**
+ * Every secret this process has read from a vault or seen as a sensitive
+ * output. The CLI's last line of defence: run logs, reports, spans, error
+ * messages and `--json` output are passed through it.
+ */
+export const processSecrets: SecretSet = new SecretSet();
