@@ -4,13 +4,7 @@
 // run logs, reports or stored data.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  type CliResult,
-  expectCode,
-  FIXTURES,
-  makeRepo,
-  swamp,
-} from "./helpers.ts";
+import { type CliResult, expectCode, makeRepo, swamp } from "./helpers.ts";
 
 const SECRET = "zq-PLANTED-s3cret-0x5eed";
 
