@@ -11,7 +11,7 @@ import {
   readDefinition,
   type StoredDefinition,
 } from "../models/definitions.ts";
-import { describeIssues } from "../models/inputs.ts";
+import { containsExpression, describeIssues } from "../models/inputs.ts";
 import { openRepo } from "../repo/repo.ts";
 import { relative } from "../util/path.ts";
 
@@ -97,10 +97,23 @@ export async function run(ctx: CommandContext): Promise<number> {
       );
     }
     const model = await importModelType(repo, entry);
+    // `${{ }}` expressions: syntax, model references and cycles are checked
+    // here; the values they give are only known (and validated) at run time.
+    const hasExpr = containsExpression(d.globalArguments) ||
+      containsExpression(d.methods);
+    if (hasExpr) {
+      const { checkExpressions } = await import("../expressions/evaluate.ts");
+      const problems = await checkExpressions(repo, d);
+      if (problems.length) unsafe = true;
+      f.errors.push(...problems);
+    }
     const g = model.globalArguments?.safeParse(d.globalArguments);
-    if (g && !g.success) {
+    const gIssues = g && !g.success
+      ? withoutExpressions(g.error.issues, d.globalArguments)
+      : [];
+    if (gIssues.length) {
       f.errors.push(
-        describeIssues(g.error.issues, d.globalArguments, "global argument"),
+        describeIssues(gIssues, d.globalArguments, "global argument"),
       );
     }
     for (const [m, spec] of Object.entries(d.methods ?? {})) {
@@ -110,10 +123,13 @@ export async function run(ctx: CommandContext): Promise<number> {
         continue;
       }
       const r = method.arguments?.safeParse(spec?.arguments ?? {});
-      if (r && !r.success) {
+      const issues = r && !r.success
+        ? withoutExpressions(r.error.issues, spec?.arguments ?? {})
+        : [];
+      if (issues.length) {
         f.errors.push(
           `methods.${m}: ${
-            describeIssues(r.error.issues, spec?.arguments, "argument")
+            describeIssues(issues, spec?.arguments, "argument")
           }`,
         );
       }
@@ -132,4 +148,21 @@ export async function run(ctx: CommandContext): Promise<number> {
     if (findings.length === 0) println("no definitions to validate");
   }
   return ok ? 0 : unsafe ? 2 : 1;
+}
+
+/** Schema issues of fields whose written value is not a `${{ }}` expression. */
+function withoutExpressions<I extends { path: PropertyKey[] }>(
+  issues: I[],
+  raw: Record<string, unknown>,
+): I[] {
+  return issues.filter((i) => {
+    let v: unknown = raw;
+    for (const p of i.path) {
+      if (typeof v === "string") break;
+      v = v && typeof v === "object"
+        ? (v as Record<PropertyKey, unknown>)[p]
+        : undefined;
+    }
+    return !(typeof v === "string" && v.includes("${{"));
+  });
 }

@@ -166,7 +166,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   }
   t = mark("importBundle", t);
 
-  const { routeInputs, parseOrThrow, inputsJsonSchema, substituteInputs } =
+  const { routeInputs, parseOrThrow, inputsJsonSchema, containsExpression } =
     await import("../models/inputs.ts");
   const given = [
     ...Object.entries(req.stdinInputs ?? {}).map(([key, value]) => ({
@@ -207,34 +207,47 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     inputsSchema ? await inputsJsonSchema(inputsSchema) : undefined,
   );
   const prefix = `invalid input for ${def.name}.${req.method}`;
-  let defaultArgs = def.methods?.[req.method]?.arguments ?? {};
+  const defaultArgs = def.methods?.[req.method]?.arguments ?? {};
+  let inputs: Record<string, unknown> = {};
   if (inputsSchema) {
-    const inputs = parseOrThrow(
+    inputs = parseOrThrow(
       inputsSchema as never,
       routed.inputs,
       "input",
       prefix,
     ) as Record<string, unknown>;
-    const used = new Set<string>();
-    rawGlobals = substituteInputs(rawGlobals, inputs, used).value as Record<
-      string,
-      unknown
-    >;
-    defaultArgs = substituteInputs(defaultArgs, inputs, used).value as Record<
-      string,
-      unknown
-    >;
+  }
+  let argsIn = { ...defaultArgs, ...routed.args };
+  let globalsIn = { ...rawGlobals, ...routed.globals };
+  let usedInputs = new Set<string>();
+  // `${{ }}` expressions: the evaluator (and cel-js) load only when a value has one.
+  if (containsExpression(argsIn) || containsExpression(globalsIn)) {
+    const { resolveExpressions } = await import("../expressions/evaluate.ts");
+    const resolved = await resolveExpressions(
+      {
+        repo: req.repo,
+        self: def,
+        selfGlobals: globalsIn,
+        inputs: { ...routed.globals, ...routed.args, ...inputs },
+      },
+      req.method,
+      argsIn,
+    );
+    argsIn = resolved.arguments;
+    globalsIn = resolved.globalArguments;
+    usedInputs = resolved.usedInputs;
+    t = mark("expressions", t);
+  }
+  if (inputsSchema) {
     // A declared input the definition does not use still sets the global
     // argument of that name, as before inputsSchema existed.
     const globalProps =
       (info.globalArguments as { properties?: Record<string, unknown> })
         ?.properties ?? {};
     for (const [k, v] of Object.entries(routed.inputs)) {
-      if (!used.has(k) && k in globalProps) routed.globals[k] = v;
+      if (!usedInputs.has(k) && k in globalProps) globalsIn[k] = v;
     }
   }
-  const argsIn = { ...defaultArgs, ...routed.args };
-  const globalsIn = { ...rawGlobals, ...routed.globals };
   const method = model.methods[req.method];
   const args = parseOrThrow(method.arguments, argsIn, "argument", prefix);
   const globalArgs = parseOrThrow(

@@ -162,45 +162,8 @@ export async function inputsJsonSchema(
   }
 }
 
-const WHOLE_INPUT = /^\$\{\{\s*inputs\.([A-Za-z_][\w-]*)\s*\}\}$/;
-const INPUT_REF = /\$\{\{\s*inputs\.([A-Za-z_][\w-]*)\s*\}\}/g;
-
 /**
- * Replaces `${{ inputs.<k> }}` in a definition's values with the run's
- * inputs: a value that is only the expression takes the input as it is
- * (typed); an expression inside a longer string is interpolated. Returns
- * the new value and the input names used. An expression naming an input
- * that was not given is left as written (zod then names the field).
+ * Whether a value holds a `${{ }}` expression (cheap; the evaluator in
+ * src/expressions/ is imported only when this is true).
  */
-export function substituteInputs(
-  value: unknown,
-  inputs: Record<string, unknown>,
-  used: Set<string> = new Set(),
-): { value: unknown; used: Set<string> } {
-  const sub = (v: unknown): unknown => {
-    if (typeof v === "string") {
-      const whole = WHOLE_INPUT.exec(v);
-      if (whole) {
-        if (!(whole[1] in inputs)) return v;
-        used.add(whole[1]);
-        return inputs[whole[1]];
-      }
-      return v.replace(INPUT_REF, (m, k: string) => {
-        if (!(k in inputs)) return m;
-        used.add(k);
-        const x = inputs[k];
-        return typeof x === "string" ? x : JSON.stringify(x);
-      });
-    }
-    if (Array.isArray(v)) return v.map(sub);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(
-        Object.entries(v as Record<string, unknown>).map((
-          [k, x],
-        ) => [k, sub(x)]),
-      );
-    }
-    return v;
-  };
-  return { value: sub(value), used };
-}
+export { containsExpression } from "../expressions/template.ts";
