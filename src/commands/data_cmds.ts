@@ -25,62 +25,123 @@ import {
 import { openRepo, type Repo } from "../repo/repo.ts";
 import { join } from "../util/path.ts";
 
-async function modelsFor(repo: Repo, target?: string) {
-  if (target) return [(await findDefinition(repo, target)).definition];
-  const out = [];
-  for (const f of listDefinitionFiles(repo)) {
-    try {
-      out.push((await readDefinition(repo, f)).definition);
-    } catch {
-      // reported by model validate; data list shows what it can
-    }
-  }
-  return out;
+/** A definition whose data is listed. */
+interface ModelRef {
+  id: string;
+  name: string;
+  type: string;
 }
 
-/** Newest version of each data instance (of one model, or all), with its version count. */
-export async function listDataRows(
+/** The definitions to list data of, in file order: the target, or every valid one (lazily). */
+async function modelsFor(
   repo: Repo,
   target?: string,
-): Promise<(DataMeta & { versions: number })[]> {
-  const rows: (DataMeta & { versions: number })[] = [];
+): Promise<Iterable<ModelRef> | AsyncIterable<ModelRef>> {
+  if (target) return [(await findDefinition(repo, target)).definition];
+  const { definitionIndex } = await import("../index/definitions_index.ts");
+  const index = await definitionIndex(repo);
+  if (index) return index.summaries();
+  return (async function* () {
+    for (const f of listDefinitionFiles(repo)) {
+      try {
+        yield (await readDefinition(repo, f)).definition;
+      } catch {
+        // reported by model validate; data list shows what it can
+      }
+    }
+  })();
+}
+
+/** One row of `data list`: an instance's newest version and its version count. */
+export type DataRow = DataMeta & { versions: number };
+
+/**
+ * One page of `data list`: rows `offset` to `offset + limit` of the newest
+ * version of each data instance (of one model, or all, in definition file
+ * order then instance name), and whether more follow. Reads only as many
+ * models as the page needs, each from the data index (checked against its
+ * directories' mtimes).
+ */
+export async function listDataPage(
+  repo: Repo,
+  target: string | undefined,
+  offset: number,
+  limit: number,
+): Promise<{ rows: DataRow[]; more: boolean }> {
+  const rows: DataRow[] = [];
   const models = await modelsFor(repo, target);
   const store = storeOf(repo);
+  const { modelInstances } = await import("../index/data_index.ts");
   // Finish or roll back what interrupted runs left, then read each model
   // while none of its commits is half done.
-  await settleJournal(store, new Set(models.map((d) => d.id)));
-  for (const d of models) {
+  await settleJournal(
+    store,
+    Array.isArray(models) ? new Set(models.map((d) => d.id)) : undefined,
+  );
+  let seen = 0;
+  for await (const d of models) {
     const dir = modelDataDir(repo.dataDir, d.type, d.id);
     try {
       Deno.statSync(dir);
     } catch {
       continue; // no data yet
     }
-    await withDataRead(store, d.id, () => {
-      for (const instance of listInstances(dir)) {
-        const versions = listVersions(join(dir, instance));
-        const meta = readMeta(
-          join(dir, instance),
-          versions[versions.length - 1],
-        );
-        if (meta) rows.push({ ...meta, versions: versions.length });
-      }
-      return Promise.resolve();
-    });
+    const instances = await withDataRead(
+      store,
+      d.id,
+      () => modelInstances(repo.dataDir, dir.slice(repo.dataDir.length + 1)),
+    );
+    for (const i of instances) {
+      if (!i.meta) continue;
+      if (seen++ < offset) continue;
+      if (rows.length >= limit) return { rows, more: true };
+      rows.push({ ...i.meta, versions: i.count });
+    }
   }
-  return rows;
+  return { rows, more: false };
 }
 
-/** `swamp data list [model]`: newest version of each data instance. */
+/** Newest version of each data instance (of one model, or all), with its version count. */
+export async function listDataRows(
+  repo: Repo,
+  target?: string,
+): Promise<DataRow[]> {
+  return (await listDataPage(repo, target, 0, Infinity)).rows;
+}
+
+function positive(ctx: CommandContext, flag: string, dflt: number): number {
+  const raw = ctx.args.flags[flag];
+  const n = raw === undefined ? dflt : Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new SwampError(
+      "usage",
+      `--${flag} must be a positive whole number, got '${raw}'`,
+      { flag },
+    );
+  }
+  return n;
+}
+
+/** Rows per page of `data list` and `data versions` unless --limit says otherwise. */
+export const DEFAULT_PAGE = 100;
+
+/** `swamp data list [model]`: newest version of each data instance, a page at a time. */
 export async function list(ctx: CommandContext): Promise<void> {
   const repo = await openRepo(ctx.cwd);
-  const rows = await listDataRows(repo, ctx.args.positionals[0]);
+  const limit = positive(ctx, "limit", DEFAULT_PAGE);
+  const page = positive(ctx, "page", 1);
+  const { rows, more } = await listDataPage(
+    repo,
+    ctx.args.positionals[0],
+    (page - 1) * limit,
+    limit,
+  );
   if (ctx.json) {
-    printJson({ data: rows });
+    printJson({ data: rows, page, more });
     return;
   }
   if (rows.length === 0) {
-    println("no data yet");
+    println(page > 1 ? `no data on page ${page}` : "no data yet");
     return;
   }
   println(table(
@@ -97,6 +158,7 @@ export async function list(ctx: CommandContext): Promise<void> {
       r.createdAt,
     ]),
   ));
+  if (more) println(`more: swamp data list --page ${page + 1}`);
 }
 
 /** Runs `read` on one instance's versions, after recovery and with no commit of its model in progress. */
@@ -202,9 +264,16 @@ function readOne(
 
 /** `swamp data versions <model> <instance>`: every stored version with its metadata. */
 export async function versions(ctx: CommandContext): Promise<void> {
+  const limit = ctx.args.flags.limit === undefined
+    ? Infinity
+    : positive(ctx, "limit", 1);
+  const page = positive(ctx, "page", 1);
+  // Only the page's metadata is read (versions ascending).
   const metas = await withInstance(ctx, ({ dir, versions }) =>
     Promise.resolve(
-      versions.map((v) => readMeta(dir, v)).filter((m): m is DataMeta => !!m),
+      versions.slice((page - 1) * limit, page * limit).map((v) =>
+        readMeta(dir, v)
+      ).filter((m): m is DataMeta => !!m),
     ));
   if (ctx.json) {
     printJson({ versions: metas });

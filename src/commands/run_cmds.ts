@@ -78,12 +78,61 @@ function findReport(repo: Repo, runId: string): RunReport {
   }
 }
 
+/**
+ * The newest `limit` readable reports (of one model, by name or id, when
+ * given), newest first: through the runs index, reading only the reports
+ * shown; without one, every report is read.
+ */
+export async function recentRuns(
+  repo: Repo,
+  model: string | undefined,
+  limit: number,
+): Promise<{ rows: RunReport[]; warnings: string[] }> {
+  const { runIdsPage } = await import("../index/runs_index.ts");
+  const rows: RunReport[] = [];
+  const warnings: string[] = [];
+  for (let offset = 0; rows.length < limit;) {
+    const ids = await runIdsPage(repo.runsDir, model, offset, limit);
+    if (ids === undefined) {
+      const all = readReports(repo);
+      return {
+        rows: all.reports.filter((r) =>
+          !model || r.model === model || r.modelId === model
+        ).slice(0, limit),
+        warnings: all.warnings,
+      };
+    }
+    for (const id of ids) {
+      if (rows.length >= limit) break;
+      try {
+        const r = JSON.parse(
+          Deno.readTextFileSync(`${repo.runsDir}/${id}.json`),
+        ) as RunReport;
+        if (typeof r?.runId !== "string" || typeof r.status !== "string") {
+          throw new Error("not a run report");
+        }
+        if (model && r.model !== model && r.modelId !== model) continue;
+        rows.push(r);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) continue; // deleted since
+        warnings.push(
+          `skipped unreadable run report .swamp/runs/${id}.json: ${
+            (err as Error).message
+          }`,
+        );
+      }
+    }
+    if (ids.length < limit) break;
+    offset += ids.length;
+  }
+  return { rows, warnings };
+}
+
 /** `swamp run list`: recent runs, newest first. */
 export async function list(ctx: CommandContext): Promise<void> {
   const repo = await openRepo(ctx.cwd);
   // Runs that died are found here and reported as interrupted.
   await settleJournal(storeOf(repo));
-  const { reports, warnings } = readReports(repo);
   const model = ctx.args.flags.model as string | undefined;
   const limit = ctx.args.flags.limit !== undefined
     ? Number(ctx.args.flags.limit)
@@ -94,9 +143,7 @@ export async function list(ctx: CommandContext): Promise<void> {
       `--limit must be a positive whole number, got '${ctx.args.flags.limit}'`,
     );
   }
-  const rows = reports.filter((r) =>
-    !model || r.model === model || r.modelId === model
-  ).slice(0, limit);
+  const { rows, warnings } = await recentRuns(repo, model, limit);
   for (const w of warnings) eprintln(`warning: ${w}`);
   if (ctx.json) {
     printJson({ runs: rows, warnings });

@@ -326,7 +326,11 @@ export const COMMAND_TREE: CommandNode = {
           summary: "list data instances (newest version of each)",
           usage: "[model]",
           maxArgs: 1,
-          flags: [json],
+          flags: [
+            str("limit", "rows per page (default 100)", "n"),
+            str("page", "which page (default 1)", "n"),
+            json,
+          ],
           load: () => import("./data_cmds.ts").then((m) => ({ run: m.list })),
         },
         {
@@ -347,7 +351,11 @@ export const COMMAND_TREE: CommandNode = {
           usage: "<model> <instance>",
           minArgs: 2,
           maxArgs: 2,
-          flags: [json],
+          flags: [
+            str("limit", "versions per page (default: all)", "n"),
+            str("page", "which page (default 1)", "n"),
+            json,
+          ],
           load: () =>
             import("./data_cmds.ts").then((m) => ({
               run: m.versions,

@@ -61,6 +61,9 @@ export async function applyRecord(
   }
   for (const dir of touched) await syncDir(dir);
   for (const path of record.prunes) await removeIfPresent(join(modelDir, path));
+  // The index follows the data, never leads it (src/index/data_index.ts).
+  const { indexCommitted } = await import("../index/data_index.ts");
+  await indexCommitted(dataDir, record);
   return missing;
 }
 

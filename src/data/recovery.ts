@@ -179,6 +179,10 @@ export async function recoverModel(
         committed.get(r.runId)?.handles,
       );
       result.interrupted.push({ runId: r.runId, discarded });
+    } else {
+      // It died after its report, maybe before indexing it.
+      const { indexRunReport } = await import("../index/runs_index.ts");
+      await indexRunReport(store.runsDir, r.runId);
     }
   }
   // Staging of every other run of this model is dead now.

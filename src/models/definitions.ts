@@ -1,6 +1,7 @@
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { basename, containedJoin, join, relative } from "../util/path.ts";
+import type { DefinitionIndex } from "../index/definitions_index.ts";
 import {
   checkDefinitionId,
   checkDefinitionName,
@@ -380,8 +381,10 @@ export interface FindOptions {
 /**
  * Finds a definition by name or id. A name is found from file names alone
  * (only the match is parsed); otherwise (an id, or a name inside a
- * `<uuid>.yaml` file) by a text scan that parses only the files that
- * mention it. The found id is then checked to belong to this file alone.
+ * `<uuid>.yaml` file) by the definitions index (src/index/), or, without
+ * one, by a text scan that parses only the files that mention it. The found
+ * id is then checked to belong to this file alone. A reference the index
+ * does not know is looked for in the files before it is called unknown.
  */
 export async function findDefinition(
   repo: Repo,
@@ -389,6 +392,105 @@ export async function findDefinition(
   options: FindOptions = {},
 ): Promise<StoredDefinition> {
   checkModelRef(nameOrId);
+  const { definitionIndex } = await import("../index/definitions_index.ts");
+  const index = await definitionIndex(repo);
+  if (index) {
+    try {
+      const found = await findIndexed(repo, index, nameOrId, options);
+      if (found) return found;
+    } catch (err) {
+      if (!(err instanceof SwampError) || err.code !== "not_found") throw err;
+    }
+  }
+  return await findScanning(repo, nameOrId, options);
+}
+
+/** Reads each of `files`, keeping those that parse (and noting them in the index). */
+async function readAll(
+  repo: Repo,
+  index: DefinitionIndex,
+  files: string[],
+): Promise<StoredDefinition[]> {
+  const out: StoredDefinition[] = [];
+  for (const file of files) {
+    try {
+      const stored = await readDefinition(repo, file);
+      index.note(stored);
+      out.push(stored);
+    } catch {
+      // invalid files cannot run; they are reported when read directly
+    }
+  }
+  return out;
+}
+
+/**
+ * `findDefinition` through the index: the candidate files it names are read
+ * (so what is returned is always the file's current text). Undefined when
+ * the index knows no such definition (the caller then scans the files).
+ */
+async function findIndexed(
+  repo: Repo,
+  index: DefinitionIndex,
+  nameOrId: string,
+  options: FindOptions,
+): Promise<StoredDefinition | undefined> {
+  const hits = index.byBase(nameOrId);
+  if (hits.length > 1) {
+    throw new SwampError(
+      "definition_invalid",
+      `definition name '${nameOrId}' is used by several files: ${
+        hits.map((h) => relative(repo.root, h)).join(", ")
+      }; use the id instead`,
+      { model: nameOrId },
+      ExitCode.usage,
+    );
+  }
+  let found: StoredDefinition | undefined;
+  let sameId: string[] | undefined;
+  if (hits.length === 1) {
+    found = await readDefinition(repo, hits[0]);
+    index.note(found);
+  } else {
+    const scanned = (await readAll(repo, index, index.byIdOrName(nameOrId)))
+      .filter((s) =>
+        s.definition.id === nameOrId || s.definition.name === nameOrId
+      );
+    const byId = scanned.filter((s) => s.definition.id === nameOrId);
+    const byName = scanned.filter((s) => s.definition.name === nameOrId);
+    if (byId.length > 0) {
+      found = byId[0];
+      sameId = byId.map((s) => s.file);
+    } else if (byName.length > 1) {
+      throw new SwampError(
+        "definition_invalid",
+        `definition name '${nameOrId}' is used by several files: ${
+          byName.map((h) => relative(repo.root, h.file)).join(", ")
+        }; use the id instead`,
+        { model: nameOrId },
+        ExitCode.usage,
+      );
+    } else if (byName.length === 1) {
+      found = byName[0];
+    }
+  }
+  if (!found) return undefined;
+  if (options.checkDuplicates !== false) {
+    const id = found.definition.id;
+    sameId ??= (await readAll(repo, index, index.byId(id)))
+      .filter((s) => s.definition.id === id).map((s) => s.file);
+    if (!sameId.includes(found.file)) sameId = [...sameId, found.file].sort();
+    if (sameId.length > 1) throw duplicateIdError(repo, id, sameId);
+  }
+  return found;
+}
+
+/** `findDefinition` without an index: lists and scans the definition files. */
+async function findScanning(
+  repo: Repo,
+  nameOrId: string,
+  options: FindOptions,
+): Promise<StoredDefinition> {
   const files = listDefinitionFiles(repo);
   const hits = files.filter((f) => basename(f) === `${nameOrId}.yaml`);
   if (hits.length > 1) {

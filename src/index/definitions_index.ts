@@ -1,0 +1,352 @@
+// The definitions index: file -> (id, name, type, parsed definition or its
+// error), with each directory's mtime. Checked on every use by one stat per
+// directory under the definitions dir (a file added, removed or renamed
+// changes its directory's mtime); a changed directory is read again and
+// only its changed files (mtime or size) are parsed again. A file edited in
+// place is noticed when it is resolved (its text is read then anyway) or
+// when its directory changes; `model validate` reads every file.
+import type { DatabaseSync } from "node:sqlite";
+import type { Repo } from "../repo/repo.ts";
+import { join } from "../util/path.ts";
+import type { Definition, StoredDefinition } from "../models/definitions.ts";
+import { openIndex, storedMtime, writeTx } from "./db.ts";
+
+/** One definition file as the index knows it. */
+export interface IndexedDefinition {
+  /** Absolute path of the YAML file. */
+  file: string;
+  definition?: Definition;
+  /** Why the file is not a valid definition (the message of its read error). */
+  error?: string;
+}
+
+interface Row {
+  file: string;
+  dir: string;
+  base: string;
+  mtime: number;
+  size: number;
+  id: string | null;
+  name: string | null;
+  type: string | null;
+  hay: string | null;
+  doc: string | null;
+  error: string | null;
+}
+
+/** The lowercase text `model search` matches a query against. */
+export function searchHay(d: Definition): string {
+  return [
+    d.name,
+    d.type,
+    d.id,
+    ...Object.entries(d.tags).map(([k, v]) => `${k}=${v}`),
+  ].join(" ").toLowerCase();
+}
+
+const sub = (dir: string, name: string) => dir ? `${dir}/${name}` : name;
+
+async function rowFor(
+  repo: Repo,
+  rel: string,
+  dir: string,
+  name: string,
+  info: Deno.FileInfo,
+  now: number,
+): Promise<Row> {
+  const { readDefinition } = await import("../models/definitions.ts");
+  const row: Row = {
+    file: rel,
+    dir,
+    base: name.slice(0, -".yaml".length),
+    mtime: storedMtime(info.mtime, now),
+    size: info.size,
+    id: null,
+    name: null,
+    type: null,
+    hay: null,
+    doc: null,
+    error: null,
+  };
+  try {
+    const { definition: d } = await readDefinition(
+      repo,
+      join(repo.definitionsDir, rel),
+    );
+    row.id = d.id;
+    row.name = d.name;
+    row.type = d.type;
+    row.hay = searchHay(d);
+    row.doc = JSON.stringify(d);
+  } catch (err) {
+    row.error = (err as Error).message;
+  }
+  return row;
+}
+
+/**
+ * Brings the index up to date with the definitions dir: one stat per known
+ * directory, and a read of each changed one. Returns false when the
+ * definitions dir cannot be read as a whole (the caller reads the files).
+ */
+async function sync(repo: Repo, db: DatabaseSync): Promise<void> {
+  const now = Date.now();
+  const dirs = new Map<string, number>();
+  for (
+    const r of db.prepare("select dir, mtime from def_dirs").all() as {
+      dir: string;
+      mtime: number;
+    }[]
+  ) dirs.set(r.dir, r.mtime);
+  const upserts: Row[] = [];
+  const deletes: string[] = [];
+  const dirUpserts: [string, number][] = [];
+  const dirDeletes: string[] = [];
+  const stale: string[] = [];
+  if (!dirs.has("")) stale.push("");
+  for (const [dir, mtime] of dirs) {
+    let cur: number | undefined;
+    try {
+      const st = Deno.statSync(join(repo.definitionsDir, dir));
+      cur = st.isDirectory ? st.mtime?.getTime() ?? -1 : undefined;
+    } catch {
+      cur = undefined;
+    }
+    if (cur === undefined) dirDeletes.push(dir);
+    else if (mtime === -1 || cur !== mtime) stale.push(dir);
+  }
+  const fileStmt = db.prepare(
+    "select file, mtime, size from defs where dir = ?",
+  );
+  const scan = async (dir: string) => {
+    const abs = join(repo.definitionsDir, dir);
+    let dirInfo: Deno.FileInfo;
+    let entries: Deno.DirEntry[];
+    try {
+      dirInfo = Deno.statSync(abs);
+      entries = [...Deno.readDirSync(abs)];
+    } catch {
+      dirDeletes.push(dir);
+      return;
+    }
+    const known = new Map<string, { mtime: number; size: number }>();
+    for (
+      const r of fileStmt.all(dir) as {
+        file: string;
+        mtime: number;
+        size: number;
+      }[]
+    ) known.set(r.file, r);
+    for (const e of entries) {
+      if (e.name.startsWith(".")) continue;
+      const rel = sub(dir, e.name);
+      if (e.isDirectory) {
+        if (!dirs.has(rel)) await scan(rel);
+      } else if (e.isFile && e.name.endsWith(".yaml")) {
+        const was = known.get(rel);
+        known.delete(rel);
+        let info: Deno.FileInfo;
+        try {
+          info = Deno.statSync(join(repo.definitionsDir, rel));
+        } catch {
+          continue;
+        }
+        if (
+          was && was.mtime !== -1 && was.mtime === info.mtime?.getTime() &&
+          was.size === info.size
+        ) continue;
+        upserts.push(await rowFor(repo, rel, dir, e.name, info, now));
+      }
+    }
+    deletes.push(...known.keys());
+    // Subdirectories that vanished: their parent's mtime changed too.
+    for (const d of dirs.keys()) {
+      if (
+        d.startsWith(dir ? `${dir}/` : "") && d !== dir &&
+        !d.slice(dir ? dir.length + 1 : 0).includes("/") &&
+        !entries.some((e) => e.isDirectory && sub(dir, e.name) === d)
+      ) dirDeletes.push(d);
+    }
+    dirUpserts.push([dir, storedMtime(dirInfo.mtime, now)]);
+  };
+  for (const dir of stale) await scan(dir);
+  if (
+    !upserts.length && !deletes.length && !dirUpserts.length &&
+    !dirDeletes.length
+  ) return;
+  writeTx(db, () => {
+    const delDir = db.prepare(
+      "delete from def_dirs where dir = ? or substr(dir, 1, length(?) + 1) = ? || '/'",
+    );
+    const delDirFiles = db.prepare(
+      "delete from defs where dir = ? or substr(dir, 1, length(?) + 1) = ? || '/'",
+    );
+    for (const d of dirDeletes) {
+      if (d === "") {
+        db.exec("delete from def_dirs");
+        db.exec("delete from defs");
+        continue;
+      }
+      delDir.run(d, d, d);
+      delDirFiles.run(d, d, d);
+    }
+    const del = db.prepare("delete from defs where file = ?");
+    for (const f of deletes) del.run(f);
+    const put = db.prepare(
+      `insert or replace into defs(file, dir, base, mtime, size, id, name, type, hay, doc, error)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const r of upserts) {
+      put.run(
+        r.file,
+        r.dir,
+        r.base,
+        r.mtime,
+        r.size,
+        r.id,
+        r.name,
+        r.type,
+        r.hay,
+        r.doc,
+        r.error,
+      );
+    }
+    const putDir = db.prepare(
+      "insert or replace into def_dirs(dir, mtime) values (?, ?)",
+    );
+    for (const [d, m] of dirUpserts) putDir.run(d, m);
+  });
+}
+
+/** A checked, up-to-date definitions index of a repository. */
+export interface DefinitionIndex {
+  /** Files called `<base>.yaml` (absolute). */
+  byBase(base: string): string[];
+  /** Files whose definition has this id or name (absolute). */
+  byIdOrName(value: string): string[];
+  /** Files whose definition has this id (absolute). */
+  byId(id: string): string[];
+  /** Valid definitions' id, name and type, in file order, read lazily. */
+  summaries(): Iterable<
+    { file: string; id: string; name: string; type: string }
+  >;
+  /** Every file's base name (for "did you mean"). */
+  bases(): string[];
+  /** Every definition file, sorted by path; with `query`, only matching valid ones and every invalid one. */
+  all(query?: string): IndexedDefinition[];
+  /** Ids used by more than one valid definition, with their files (absolute, sorted). */
+  duplicates(): Map<string, string[]>;
+  /** Records what reading `stored.file` just found (it was resolved, so its text is current). */
+  note(stored: StoredDefinition): void;
+}
+
+function toIndexed(repo: Repo, r: Row): IndexedDefinition {
+  return {
+    file: join(repo.definitionsDir, r.file),
+    ...(r.doc ? { definition: JSON.parse(r.doc) as Definition } : {}),
+    ...(r.error !== null ? { error: r.error } : {}),
+  };
+}
+
+/**
+ * The definitions index of `repo`, brought up to date; undefined when the
+ * index is off or unusable (callers then read the files).
+ */
+export async function definitionIndex(
+  repo: Repo,
+): Promise<DefinitionIndex | undefined> {
+  const db = await openIndex(repo.swampDir);
+  if (!db) return undefined;
+  try {
+    await sync(repo, db);
+  } catch {
+    return undefined;
+  }
+  const abs = (rows: unknown[]) =>
+    (rows as { file: string }[]).map((r) => join(repo.definitionsDir, r.file))
+      .sort();
+  return {
+    byBase: (base) =>
+      abs(db.prepare("select file from defs where base = ?").all(base)),
+    byIdOrName: (v) =>
+      abs(
+        db.prepare("select file from defs where id = ? or name = ?").all(v, v),
+      ),
+    byId: (id) => abs(db.prepare("select file from defs where id = ?").all(id)),
+    *summaries() {
+      // In chunks, so no statement is open while the caller writes.
+      const page = db.prepare(
+        `select file, id, name, type from defs where error is null
+         order by file limit 500 offset ?`,
+      );
+      for (let offset = 0;; offset += 500) {
+        const rows = page.all(offset) as {
+          file: string;
+          id: string;
+          name: string;
+          type: string;
+        }[];
+        for (const r of rows) {
+          yield { ...r, file: join(repo.definitionsDir, r.file) };
+        }
+        if (rows.length < 500) return;
+      }
+    },
+    bases: () =>
+      (db.prepare("select base from defs").all() as { base: string }[]).map((
+        r,
+      ) => r.base),
+    all(query) {
+      const rows = (query
+        ? db.prepare(
+          "select * from defs where error is not null or instr(hay, ?) > 0",
+        ).all(query.toLowerCase())
+        : db.prepare("select * from defs").all()) as unknown as Row[];
+      return rows.map((r) => toIndexed(repo, r)).sort((a, b) =>
+        a.file < b.file ? -1 : a.file > b.file ? 1 : 0
+      );
+    },
+    duplicates() {
+      const out = new Map<string, string[]>();
+      for (
+        const r of db.prepare(
+          `select id, file from defs where id in
+             (select id from defs where error is null group by id having count(*) > 1)
+           and error is null`,
+        ).all() as { id: string; file: string }[]
+      ) {
+        const list = out.get(r.id) ?? [];
+        list.push(join(repo.definitionsDir, r.file));
+        out.set(r.id, list);
+      }
+      for (const list of out.values()) list.sort();
+      return new Map(
+        [...out].sort((a, b) => a[1][0] < b[1][0] ? -1 : 1),
+      );
+    },
+    note(stored) {
+      const prefix = repo.definitionsDir + "/";
+      if (!stored.file.startsWith(prefix)) return;
+      const rel = stored.file.slice(prefix.length);
+      const d = stored.definition;
+      try {
+        const info = Deno.statSync(stored.file);
+        db.prepare(
+          `update defs set id = ?, name = ?, type = ?, hay = ?, doc = ?, error = null,
+             mtime = ?, size = ? where file = ?`,
+        ).run(
+          d.id,
+          d.name,
+          d.type,
+          searchHay(d),
+          JSON.stringify(d),
+          storedMtime(info.mtime),
+          info.size,
+          rel,
+        );
+      } catch {
+        // a cache: the next sync or resolve corrects it
+      }
+    },
+  };
+}
