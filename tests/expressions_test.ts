@@ -221,3 +221,54 @@ Deno.test("a cycle, an unknown model and a CEL syntax error exit 2 naming the de
   assert.equal(by["nokey"].valid, true); // data is only read when it runs
   assert.deepEqual(runReports(repo), []);
 });
+
+Deno.test("vault.get: the method gets the secret (embedded in a string), it is masked in outputs and .swamp; a missing key exits 2 naming the expression", async () => {
+  const SECRET = "xq-expr-VAULT-secret-77";
+  const repo = await exprRepo();
+  expectCode(
+    await swamp(["vault", "create", "local_encryption", "dev"], { cwd: repo }),
+    0,
+  );
+  expectCode(
+    await swamp(["vault", "put", "dev", "TOKEN"], {
+      cwd: repo,
+      stdin: SECRET + "\n",
+    }),
+    0,
+  );
+  await def(repo, "vaulted", {
+    label: "Bearer ${{ vault.get('dev', 'TOKEN') }}",
+  });
+  const outs = [
+    await run(repo, ["vaulted", "show", "--json"]),
+    await run(repo, ["vaulted", "show"]),
+  ];
+  for (const r of outs) expectCode(r, 0);
+  const s = await swamp(["data", "get", "vaulted", "seen", "--json"], {
+    cwd: repo,
+  });
+  expectCode(s, 0);
+  const content = s.json().content;
+  assert.equal(content.lengths.label, "Bearer ".length + SECRET.length);
+  assert.equal(content.globals.label, "Bearer ***");
+  outs.push(s);
+  for (const r of outs) {
+    assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET));
+  }
+  const walk = (dir: string): string[] =>
+    [...Deno.readDirSync(dir)].flatMap((e) =>
+      e.isDirectory ? walk(join(dir, e.name)) : [join(dir, e.name)]
+    );
+  const leaks = walk(join(repo, ".swamp")).filter((f) =>
+    new TextDecoder().decode(Deno.readFileSync(f)).includes(SECRET)
+  );
+  assert.deepEqual(leaks, []);
+
+  await def(repo, "nokey", {
+    label: "${{ vault.get('dev', 'MISSING') }}",
+  });
+  const bad = await run(repo, ["nokey", "show"]);
+  expectCode(bad, 2);
+  includes(bad.stderr, "definition 'nokey' globalArguments.label");
+  includes(bad.stderr, "vault.get('dev', 'MISSING')");
+});
