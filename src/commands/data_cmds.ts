@@ -9,7 +9,6 @@ import {
 } from "../cli/output.ts";
 import {
   type DataMeta,
-  listInstances,
   listVersions,
   modelDataDir,
   readMeta,
