@@ -34,6 +34,11 @@
  * Method runs add run reports to the cached repo; they are removed after
  * the size is done. Progress goes to stderr, the table to stdout; with
  * `--results` the raw figures are also written as JSON.
+ *
+ * `SWAMP_BENCH_ROOT=<dir>` benchmarks the swamp checkout in <dir> instead of
+ * this one, e.g. a clean commit while the working tree has edits:
+ *   git archive HEAD | tar -x -C /tmp/swamp-head
+ *   SWAMP_BENCH_ROOT=/tmp/swamp-head deno run -A bench/scale.ts --sizes small
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
@@ -41,6 +46,7 @@ import {
   ensureEmptyRepo,
   ensureRepo,
   parseSizes,
+  root,
   type ScaleManifest,
   swampArgs,
 } from "./scale_generate.ts";
@@ -478,7 +484,7 @@ const names = Object.keys(results);
 console.log(
   `\nswamp scale benchmark, ${
     new Date().toISOString().slice(0, 10)
-  }, deno ${Deno.version.deno}, median of ${RUNS} runs (cold: ${COLD_RUNS}); cells: median ms · ratio to the floor · peak RSS of the largest process\n`,
+  }, deno ${Deno.version.deno}, swamp ${root}, median of ${RUNS} runs (cold: ${COLD_RUNS}); cells: median ms · ratio to the floor · peak RSS of the largest process\n`,
 );
 console.log(
   `| command | ${

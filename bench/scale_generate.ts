@@ -36,7 +36,7 @@ import { dataIdFor } from "../src/models/api/ids.ts";
 import { newRunId } from "../src/execution/run_id.ts";
 
 /** Bump when the generated layout changes (invalidates cached repos). */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 /**
  * The npm packages the synthetic types import besides zod: one AWS SDK
@@ -167,6 +167,47 @@ function uuid(rand: () => number): string {
   }-${s.slice(20)}`;
 }
 
+/** Zod field lines of a generated schema: `n` optional fields of mixed kinds, like a cloud API shape. */
+function fieldLines(prefix: string, n: number, seed: number): string {
+  const kinds = [
+    (f: string) => `z.string().describe("The ${f} of the resource")`,
+    (f: string) => `z.number().int().min(0).describe("How many ${f}")`,
+    (f: string) => `z.boolean().describe("Whether ${f} is enabled")`,
+    (f: string) =>
+      `z.enum(["STANDARD", "PREMIUM", "ARCHIVE"]).describe("The ${f} tier")`,
+    (f: string) => `z.array(z.string()).describe("The ${f} identifiers")`,
+    (f: string) =>
+      `z.object({ key: z.string(), value: z.string(), ttl: z.number().optional() }).describe("The ${f} setting")`,
+  ];
+  const lines: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const f = `${prefix}${k}`;
+    lines.push(`    ${f}: ${kinds[(k + seed) % kinds.length](f)}.optional(),`);
+  }
+  return lines.join("\n");
+}
+
+/** A CRUD-style method over the generated shape (as generated cloud types have). */
+function crudMethod(verb: string, client: string, i: number): string {
+  return `    ${verb}: {
+      description: "${verb} the resource through ${client}",
+      arguments: z.object({
+        identifier: z.string().describe("Resource identifier"),
+        dryRun: z.boolean().default(false),
+${fieldLines(verb + "Option", 4, i)}
+      }),
+      execute: async (args: { identifier: string }, context: any) => {
+        const client = new ${client}({ region: context.globalArgs.region });
+        context.logger.info("${verb} {id} with {client}", { id: args.identifier, client: client.constructor.name });
+        const h = await context.writeResource("state", args.identifier, {
+          value: "${verb}:" + args.identifier,
+          n: ${i},
+        });
+        return { dataHandles: [h] };
+      },
+    },`;
+}
+
 /** Source of synthetic type `i`. */
 function typeSource(i: number): string {
   const pkg = HEAVY_PACKAGES[
@@ -184,14 +225,24 @@ export const model = {
     region: z.string().default("us-east-1"),
     bucket: z.string().default("bucket-${i}"),
     tags: tagSchema.optional(),
+${fieldLines("setting", 20, i)}
   }),
   resources: {
     state: {
       description: "Resource state",
-      schema: z.object({ value: z.string(), n: z.number() }),
+      schema: z.object({
+        value: z.string(),
+        n: z.number(),
+${fieldLines("attribute", 40, i + 1)}
+      }),
     },
   },
   methods: {
+${
+    ["create", "get", "update", "delete", "sync"].map((v) =>
+      crudMethod(v, pkg.client, i)
+    ).join("\n")
+  }
     noop: {
       description: "A trivial method",
       arguments: z.object({}),
@@ -254,7 +305,13 @@ async function initRepo(repo: string): Promise<void> {
   }
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+/**
+ * The swamp checkout whose `main.ts` is benchmarked: `$SWAMP_BENCH_ROOT`, else
+ * this one (point it at e.g. a `git archive` of a commit to measure that
+ * commit without the working tree's edits).
+ */
+export const root = Deno.env.get("SWAMP_BENCH_ROOT") ??
+  join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Arguments that run swamp from source, as bin/swamp does. */
 export function swampArgs(...args: string[]): string[] {
