@@ -215,7 +215,7 @@ export async function resolveExpressions(
   method: string,
   args: Record<string, unknown>,
 ): Promise<ResolvedValues> {
-  const r = new Resolver(scope, await celEnvironment());
+  const r = new Resolver(scope);
   const globalArguments: Record<string, unknown> = {};
   for (const field of Object.keys(scope.selfGlobals)) {
     globalArguments[field] = await r.globalField(scope.self, field);
@@ -244,7 +244,7 @@ export async function checkExpressions(
     inputs: {},
     checkOnly: true,
   };
-  const r = new Resolver(scope, await celEnvironment());
+  const r = new Resolver(scope);
   const errors: string[] = [];
   for (const field of Object.keys(def.globalArguments)) {
     try {
@@ -274,7 +274,7 @@ class Resolver {
   #fields = new Map<string, unknown>();
   #stack: { key: string; label: string }[] = [];
 
-  constructor(readonly scope: ExpressionScope, readonly env: CelEnv) {}
+  constructor(readonly scope: ExpressionScope) {}
 
   /** A definition by name (unknown: an error naming the expression). */
   async definition(site: Site, name: string): Promise<Definition> {
@@ -382,9 +382,12 @@ class Resolver {
 
   async #expression(expr: string, site: Site): Promise<unknown> {
     if (expr === "") throw expressionError(site, "the expression is empty");
+    const path = simplePath(expr);
+    if (path) return await this.#lookup(path, site);
     let parsed: ReturnType<CelEnv["parse"]>;
+    const env = await celEnvironment();
     try {
-      parsed = this.env.parse(normalizeExpression(expr));
+      parsed = env.parse(normalizeExpression(expr));
     } catch (err) {
       throw expressionError(site, `syntax error: ${celMessage(err)}`);
     }
@@ -410,6 +413,37 @@ class Resolver {
       }
       throw expressionError(site, celMessage(err));
     }
+  }
+
+  /**
+   * A plain reference (`inputs.mode`, `model.my-vpc.resource.s.i.attributes.id`)
+   * is looked up without CEL, so the commonest expressions do not load it.
+   */
+  async #lookup(path: string[], site: Site): Promise<unknown> {
+    let chain: unknown = { op: "id", args: path[0] };
+    for (const seg of path.slice(1)) chain = { op: ".", args: [chain, seg] };
+    let ctx: Record<string, unknown>;
+    try {
+      ctx = await this.#context(collectReferences(chain), site);
+    } catch (err) {
+      if (err instanceof CycleError) throw expressionError(site, err.message);
+      throw err;
+    }
+    if (this.scope.checkOnly) return undefined;
+    if (!(path[0] in ctx) || ["data", "vault", "file"].includes(path[0])) {
+      throw expressionError(site, `Unknown variable: ${path[0]}`);
+    }
+    let value: unknown = ctx[path[0]];
+    for (const seg of path.slice(1)) {
+      if (
+        value === null || typeof value !== "object" ||
+        !Object.hasOwn(value, seg)
+      ) {
+        throw expressionError(site, `No such key: ${seg}`);
+      }
+      value = (value as Record<string, unknown>)[seg];
+    }
+    return fromCel(value);
   }
 
   /** The evaluation context: only what the expression refers to is read. */
@@ -607,6 +641,27 @@ class Resolver {
     this.scope.onSecret?.(value);
     return value;
   }
+}
+
+const IDENT = /^[A-Za-z_]\w*$/;
+const NAME = /^[A-Za-z0-9_][\w-]*$/;
+
+/**
+ * The segments of an expression that is only a dotted reference, or
+ * undefined. Hyphens are allowed where swamp allows them: the model name,
+ * and the spec and instance of `model.<name>.resource|file.<spec>.<instance>`.
+ */
+function simplePath(expr: string): string[] | undefined {
+  const segs = expr.split(".");
+  if (!IDENT.test(segs[0])) return undefined;
+  const named = (i: number) =>
+    segs[0] === "model" &&
+    (i === 1 || ((segs[2] === "resource" || segs[2] === "file") &&
+      (i === 3 || i === 4)));
+  for (let i = 1; i < segs.length; i++) {
+    if (!(named(i) ? NAME : IDENT).test(segs[i])) return undefined;
+  }
+  return segs;
 }
 
 /** A reference back to a field being evaluated. */

@@ -1,0 +1,117 @@
+/**
+ * Cost of `${{ }}` expressions on the run path: a trivial method run of a
+ * definition without expressions, with an `env`/`self` expression, and with a
+ * `model.<name>.resource` reference, against the floor (deno run of an empty
+ * script) measured in the same run. Prints a markdown table for design/perf.md.
+ *
+ *   deno run -A bench/expressions.ts [--runs N]
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const argRuns = Deno.args.indexOf("--runs");
+const RUNS = argRuns >= 0 ? Number(Deno.args[argRuns + 1]) : 11;
+
+async function timeOnce(args: string[], cwd: string): Promise<number> {
+  const t0 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const ms = performance.now() - t0;
+  if (!out.success) {
+    throw new Error(
+      `bench command failed: ${args.join(" ")}\n${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+  return ms;
+}
+
+const swamp = (...args: string[]) => [
+  "run",
+  "-A",
+  "--quiet",
+  "--config",
+  join(root, "deno.json"),
+  join(root, "main.ts"),
+  ...args,
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function medianOf(fn: () => Promise<number>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < RUNS; i++) xs.push(await fn());
+  return median(xs);
+}
+
+const tmp = await Deno.makeTempDir({ prefix: "swamp-bench-expr-" });
+const empty = join(tmp, "empty.ts");
+await Deno.writeTextFile(empty, "");
+const repo = join(tmp, "repo");
+await Deno.mkdir(repo);
+await timeOnce(swamp("init"), repo);
+await Deno.mkdir(join(repo, "extensions", "models"), { recursive: true });
+await Deno.copyFile(
+  join(root, "tests", "fixtures", "expressions", "echo.ts"),
+  join(repo, "extensions", "models", "echo.ts"),
+);
+const defs: Record<string, Record<string, unknown>> = {
+  plain: { label: "plain" },
+  expr: { label: '${{ self.name + "-" + env.HOME }}' },
+  ref: {
+    count: "${{ model.plain.resource.state.current.attributes.value }}",
+  },
+};
+const dir = join(repo, "models", "@exprfix", "echo");
+await Deno.mkdir(dir, { recursive: true });
+for (const [name, globals] of Object.entries(defs)) {
+  await Deno.writeTextFile(
+    join(dir, `${name}.yaml`),
+    `id: ${crypto.randomUUID()}\nname: ${name}\ntype: "@exprfix/echo"\ntypeVersion: "2026.04.01.1"\nglobalArguments: ${
+      JSON.stringify(globals)
+    }\n`,
+  );
+}
+// Warm caches (module graph, npm, bundles) and give `ref` data to read.
+await timeOnce(["run", "--quiet", empty], tmp);
+await timeOnce(
+  swamp("model", "method", "run", "plain", "emit", "--input", "value=1"),
+  repo,
+);
+for (const name of Object.keys(defs)) {
+  await timeOnce(swamp("model", "method", "run", name, "show"), repo);
+}
+
+const floor = await medianOf(() => timeOnce(["run", "--quiet", empty], tmp));
+const rows: [string, number][] = [["floor: deno run empty.ts", floor]];
+for (
+  const [name, label] of [
+    ["plain", "run, no expressions"],
+    ["expr", "run, `self`/`env` expression"],
+    ["ref", "run, `model.<name>.resource` reference"],
+  ]
+) {
+  rows.push([
+    label,
+    await medianOf(() =>
+      timeOnce(swamp("model", "method", "run", name, "show"), repo)
+    ),
+  ]);
+}
+console.log(`| path (median of ${RUNS}) | ms | ratio to floor |`);
+console.log("|---|---|---|");
+for (const [name, ms] of rows) {
+  console.log(`| ${name} | ${ms.toFixed(0)} | ${(ms / floor).toFixed(2)}x |`);
+}
+await Deno.remove(tmp, { recursive: true });
