@@ -513,6 +513,23 @@ export const COMMAND_TREE: CommandNode = {
       ],
     },
     {
+      name: "datastore",
+      summary: "where runtime data lives (built-in filesystem or a user type)",
+      children: [
+        {
+          name: "status",
+          summary:
+            "the datastore's type, path and health (exit 1 if unhealthy)",
+          description:
+            "Chosen by SWAMP_DATASTORE, then 'datastore:' in .swamp.yaml, then .swamp/.",
+          flags: [json],
+          maxArgs: 0,
+          load: () =>
+            import("./datastore_cmds.ts").then((m) => ({ run: m.status })),
+        },
+      ],
+    },
+    {
       name: "doctor",
       summary:
         "check swamp's caches, extensions and data; --fix repairs caches",

@@ -5,6 +5,33 @@ export interface HeldLock {
   release(): void;
 }
 
+/**
+ * An extra lock a datastore provider takes beside the OS lock of a run
+ * (user datastores: the provider's `createLock`). `acquire` resolves to the
+ * function that releases it.
+ */
+export interface RunLockHook {
+  acquire(name: string, signal?: AbortSignal): Promise<() => void>;
+}
+
+/** Hooks registered per locks directory (one per opened user datastore). */
+const runLockHooks = new Map<string, RunLockHook>();
+
+/** Makes exclusive run locks under `locksDir` also take the provider's lock. */
+export function setRunLockHook(
+  locksDir: string,
+  hook: RunLockHook | undefined,
+): void {
+  if (hook) runLockHooks.set(locksDir, hook);
+  else runLockHooks.delete(locksDir);
+}
+
+/** Whether `name` is a definition's run lock (not a commit or cache lock). */
+function isRunLockName(name: string): boolean {
+  return name.endsWith(".lock") && !name.endsWith(".commit.lock") &&
+    !name.includes("/") && !/^(self-contained-|cel-bundle|serve)/.test(name);
+}
+
 /** Longest pause between two attempts to take a busy lock. */
 const MAX_POLL_MS = 20;
 
@@ -55,7 +82,31 @@ export async function acquireLock(
     file.close();
     throw err;
   }
-  return { release: () => file.close() };
+  const hook = options.shared || !isRunLockName(name)
+    ? undefined
+    : runLockHooks.get(locksDir);
+  if (!hook) return { release: () => file.close() };
+  // A user datastore's own lock, taken while the OS lock is held (so this
+  // process never waits on it for a definition another local run holds).
+  let releaseHook: () => void;
+  try {
+    releaseHook = await hook.acquire(name, options.signal);
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      try {
+        releaseHook();
+      } finally {
+        file.close();
+      }
+    },
+  };
 }
 
 /** Takes the lock only if it is free right now; undefined when someone holds it. */

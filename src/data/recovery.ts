@@ -304,11 +304,12 @@ export function storeOf(
     dataDir: string;
     locksDir: string;
     runsDir: string;
+    journalDir?: string;
   },
 ): StorePaths {
   return {
     dataDir: repo.dataDir,
-    journalDir: join(repo.swampDir, "journal"),
+    journalDir: repo.journalDir ?? join(repo.swampDir, "journal"),
     locksDir: repo.locksDir,
     runsDir: repo.runsDir,
   };

@@ -1,4 +1,8 @@
 import { SwampError } from "../cli/errors.ts";
+import {
+  type DatastoreSetting,
+  parseDatastoreSetting,
+} from "../datastores/select.ts";
 
 /** Settings read from `.swamp.yaml`. */
 export interface RepoConfig {
@@ -10,6 +14,8 @@ export interface RepoConfig {
   defaultDriver: string;
   /** Explicit deno executable for bundling and the raw driver. */
   deno?: string;
+  /** The datastore (`datastore: { type, config }`); the built-in filesystem one when absent. */
+  datastore?: DatastoreSetting;
 }
 
 /** The name of the repo marker file. */
@@ -63,6 +69,7 @@ export async function parseConfig(
     "definitionsDir",
     "defaultDriver",
     "deno",
+    "datastore",
   ]);
   for (const [key, value] of Object.entries(obj)) {
     if (!known.has(key)) {
@@ -80,6 +87,10 @@ export async function parseConfig(
           { file, field: key },
         );
       }
+      continue;
+    }
+    if (key === "datastore") {
+      config.datastore = parseDatastoreSetting(value, file);
       continue;
     }
     if (typeof value !== "string" || value.length === 0) {

@@ -1,6 +1,12 @@
 import { dirname, join, resolve } from "../util/path.ts";
 import { SwampError } from "../cli/errors.ts";
 import { CONFIG_FILE, parseConfig, type RepoConfig } from "./config.ts";
+import {
+  FILESYSTEM,
+  filesystemDatastorePath,
+  selectDatastore,
+} from "../datastores/select.ts";
+import type { OpenedDatastore } from "../datastores/provider.ts";
 
 /** A located swamp repository: its root, settings and the paths swamp uses. */
 export interface Repo {
@@ -14,6 +20,10 @@ export interface Repo {
   dataDir: string;
   runsDir: string;
   locksDir: string;
+  /** Commit records and running markers (`<datastore>/journal`). */
+  journalDir: string;
+  /** The datastore the data, runs, journal and locks live in. */
+  datastore: OpenedDatastore;
 }
 
 /** The nearest directory at or above `start` holding `.swamp.yaml`, if any. */
@@ -32,9 +42,19 @@ export function findRepoRoot(start: string): string | undefined {
   }
 }
 
-/** Builds the repo value for a root and its parsed settings. */
-export function repoAt(root: string, config: RepoConfig): Repo {
+/**
+ * Builds the repo value for a root and its parsed settings, with its
+ * runtime data in `datastore` (by default the built-in filesystem store at
+ * `.swamp/`).
+ */
+export function repoAt(
+  root: string,
+  config: RepoConfig,
+  datastore?: OpenedDatastore,
+): Repo {
   const swampDir = join(root, ".swamp");
+  const ds = datastore ??
+    { type: FILESYSTEM, path: swampDir, source: "default", builtin: true };
   return {
     root,
     config,
@@ -43,10 +63,37 @@ export function repoAt(root: string, config: RepoConfig): Repo {
     swampDir,
     bundlesDir: join(swampDir, "bundles"),
     catalogFile: join(swampDir, "catalog.json"),
-    dataDir: join(swampDir, "data"),
-    runsDir: join(swampDir, "runs"),
-    locksDir: join(swampDir, "locks"),
+    dataDir: join(ds.path, "data"),
+    runsDir: join(ds.path, "runs"),
+    locksDir: join(ds.path, "locks"),
+    journalDir: join(ds.path, "journal"),
+    datastore: ds,
   };
+}
+
+/**
+ * Opens the datastore a repository uses (SWAMP_DATASTORE, then `datastore:`
+ * in `.swamp.yaml`, then `.swamp/`). The built-in one costs a path join; a
+ * user datastore loads its extension (src/datastores/user.ts).
+ */
+export async function openDatastore(
+  root: string,
+  config: RepoConfig,
+): Promise<OpenedDatastore> {
+  const sel = selectDatastore(
+    config.datastore,
+    Deno.env.get("SWAMP_DATASTORE"),
+  );
+  if (sel.type === FILESYSTEM) {
+    return {
+      type: FILESYSTEM,
+      path: filesystemDatastorePath(root, sel.config, sel.source),
+      source: sel.source,
+      builtin: true,
+    };
+  }
+  const { openUserDatastore } = await import("../datastores/user.ts");
+  return await openUserDatastore(repoAt(root, config), sel);
 }
 
 /** Finds the repository containing `cwd`, or fails with a message saying what to do. */
@@ -71,5 +118,6 @@ export async function openRepo(cwd: string): Promise<Repo> {
       { file },
     );
   }
-  return repoAt(root, await parseConfig(text, file));
+  const config = await parseConfig(text, file);
+  return repoAt(root, config, await openDatastore(root, config));
 }
