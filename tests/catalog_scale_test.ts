@@ -93,6 +93,40 @@ Deno.test("300 types load cold in batches of 50; --json is one document; broken 
   assert.deepEqual(warm.loader.stale, []);
   assert.deepEqual(warm.types, doc.types);
 
+  // Warm search and describe answer from the index; with the index (and its
+  // detail files) deleted they give the same answers, and it is rebuilt.
+  const describe = async () =>
+    (await swamp(["model", "type", "describe", "@gen/t199", "--json"], {
+      cwd: repo,
+      env,
+    })).json();
+  const described = await describe();
+  assert.equal(described.file, "extensions/models/gen/t199.ts");
+  assert.equal(described.globalArguments.properties.region.default, "r199");
+  assert.ok("force" in described.methods.sync.arguments.properties);
+  const index = join(repo, ".swamp", "catalog_index.json");
+  assert.ok((await Deno.stat(index)).isFile);
+  await Deno.remove(index);
+  await Deno.remove(join(repo, ".swamp", "catalog.d"), { recursive: true });
+  assert.deepEqual(await describe(), described);
+  const rebuilt = (await swamp(["model", "type", "search", "@gen/", "--json"], {
+    cwd: repo,
+    env,
+  })).json();
+  assert.deepEqual(rebuilt.types, doc.types);
+  assert.deepEqual(rebuilt.problems, doc.problems);
+  assert.ok((await Deno.stat(index)).isFile);
+  // A stale index (a file touched with the same content) is not trusted
+  // blindly: the content check says fresh, nothing is rebuilt.
+  const t010 = join(repo, "extensions", "models", "gen", "t010.ts");
+  await Deno.writeTextFile(t010, await Deno.readTextFile(t010));
+  const touched = (await swamp(["model", "type", "search", "@gen/", "--json"], {
+    cwd: repo,
+    env,
+  })).json();
+  assert.deepEqual(touched.loader.stale, []);
+  assert.deepEqual(touched.types, doc.types);
+
   // Editing one file rebuilds only that file.
   await Deno.writeTextFile(
     join(repo, "extensions", "models", "gen", "t042.ts"),

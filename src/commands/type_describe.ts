@@ -1,6 +1,11 @@
 import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println } from "../cli/output.ts";
-import { findType, loadCatalog } from "../extensions/loader.ts";
+import type { CatalogEntry } from "../extensions/catalog.ts";
+import {
+  type IndexedCatalog,
+  loadTypeIndex,
+  readTypeDetail,
+} from "../extensions/type_index.ts";
 import { openRepo } from "../repo/repo.ts";
 import { warnProblems } from "./type_search.ts";
 
@@ -23,11 +28,29 @@ export function schemaLines(schema: unknown, indent = "    "): string[] {
   });
 }
 
+/**
+ * The full entry of `type`: its detail file through the index, or (missing
+ * detail, unknown or broken type) the catalog, whose findType gives the
+ * suggestion or the file's problem.
+ */
+async function describedEntry(
+  repo: Awaited<ReturnType<typeof openRepo>>,
+  loaded: IndexedCatalog,
+  type: string,
+): Promise<CatalogEntry> {
+  const summary = loaded.types.find((t) => t.type === type);
+  const detail = summary ? await readTypeDetail(repo, summary) : undefined;
+  if (detail) return detail;
+  const { findType, loadCatalog } = await import("../extensions/loader.ts");
+  return await findType(await loadCatalog(repo), type);
+}
+
 /** `swamp model type describe <type>`: one type's methods, arguments and outputs. */
 export async function run(ctx: CommandContext): Promise<void> {
   const repo = await openRepo(ctx.cwd);
-  const loaded = await loadCatalog(repo, { progress: !ctx.json });
-  const entry = await findType(loaded, ctx.args.positionals[0]);
+  const type = ctx.args.positionals[0];
+  const loaded = await loadTypeIndex(repo, { progress: !ctx.json });
+  const entry = await describedEntry(repo, loaded, type);
   const info = entry.info!;
   if (ctx.json) {
     printJson({

@@ -1,7 +1,7 @@
 import type { CommandContext } from "../cli/command_types.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
-import { typeSummary } from "../extensions/catalog.ts";
-import { loadCatalog, type LoadProblem } from "../extensions/loader.ts";
+import type { LoadProblem } from "../extensions/loader.ts";
+import { loadTypeIndex } from "../extensions/type_index.ts";
 import { openRepo } from "../repo/repo.ts";
 import { printTimings } from "../telemetry/timings.ts";
 
@@ -22,22 +22,22 @@ export function warnProblems(problems: LoadProblem[]): void {
 export async function run(ctx: CommandContext): Promise<number> {
   const started = performance.now();
   const repo = await openRepo(ctx.cwd);
-  const loaded = await loadCatalog(repo, { progress: !ctx.json });
+  // The index answers without reading the whole catalog when nothing changed.
+  const loaded = await loadTypeIndex(repo, { progress: !ctx.json });
   const query = ctx.args.positionals[0]?.toLowerCase();
-  const matches = loaded.types.filter((e) => {
+  const matches = loaded.types.filter((t) => {
     if (!query) return true;
-    const info = e.info!;
-    return info.type.toLowerCase().includes(query) ||
-      info.description.toLowerCase().includes(query) ||
-      Object.keys(info.methods).some((m) => m.toLowerCase().includes(query));
+    return t.type.toLowerCase().includes(query) ||
+      (t.description ?? "").toLowerCase().includes(query) ||
+      t.methods.some((m) => m.toLowerCase().includes(query));
   });
   if (ctx.json) {
     printJson({
-      types: matches.map(typeSummary),
+      types: matches.map(({ detail: _detail, ...t }) => t),
       problems: loaded.problems,
       warnings: loaded.warnings,
       skipped: loaded.skipped,
-      reports: loaded.reports.map((r) => ({ file: r.file, ...r.report })),
+      reports: loaded.reports,
       loader: loaded.stats,
     });
   } else {
@@ -49,11 +49,11 @@ export async function run(ctx: CommandContext): Promise<number> {
     } else {
       println(table(
         ["TYPE", "VERSION", "METHODS", "DESCRIPTION"],
-        matches.map((e) => [
-          e.info!.type,
-          e.info!.version,
-          Object.keys(e.info!.methods).join(","),
-          e.info!.description,
+        matches.map((t) => [
+          t.type,
+          t.version,
+          t.methods.join(","),
+          t.description ?? "",
         ]),
       ));
     }
