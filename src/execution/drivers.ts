@@ -3,12 +3,13 @@ import type { Definition } from "../models/definitions.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { Driver } from "./driver.ts";
 
-/** Names of the drivers swamp knows. */
+/** Names of the built-in drivers (user drivers come from extensions/drivers/). */
 export const DRIVER_NAMES = ["in-process", "raw", "docker"] as const;
 
 /**
  * Picks the driver: `--driver`, then the definition's `driver:`, then the
- * repo default in `.swamp.yaml`, then `in-process`; and checks its config
+ * repo default in `.swamp.yaml`, then `in-process` (a name that is not
+ * built in is a user driver's type); and checks its config
  * (the definition's `driverConfig:`, used when the definition names no
  * driver or the same one) before anything runs.
  */
@@ -58,12 +59,19 @@ export async function resolveDriver(
       );
     }
     default: {
+      // A user driver from extensions/drivers/** (loaded only here).
+      const { loadUserDriver } = await import("./user_driver.ts");
+      const user = await loadUserDriver(repo, name, config, source);
+      if (!("unknown" in user)) return user;
+      const known = [...DRIVER_NAMES, ...user.unknown];
       const { didYouMean } = await import("../cli/suggest.ts");
       throw new SwampError(
         "driver_config",
         `unknown driver '${name}' (from ${from})${
-          didYouMean(name, DRIVER_NAMES)
-        }; drivers: ${DRIVER_NAMES.join(", ")}`,
+          didYouMean(name, known)
+        }; drivers: ${
+          known.join(", ")
+        } (user drivers are loaded from extensions/drivers/)`,
         { driver: name },
       );
     }
