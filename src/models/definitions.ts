@@ -477,9 +477,12 @@ async function findIndexed(
   if (!found) return undefined;
   if (options.checkDuplicates !== false) {
     const id = found.definition.id;
-    sameId ??= (await readAll(repo, index, index.byId(id)))
-      .filter((s) => s.definition.id === id).map((s) => s.file);
-    if (!sameId.includes(found.file)) sameId = [...sameId, found.file].sort();
+    const self = found.file;
+    sameId ??= [
+      self,
+      ...(await readAll(repo, index, index.byId(id).filter((f) => f !== self)))
+        .filter((s) => s.definition.id === id).map((s) => s.file),
+    ].sort();
     if (sameId.length > 1) throw duplicateIdError(repo, id, sameId);
   }
   return found;
