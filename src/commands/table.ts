@@ -364,6 +364,109 @@ export const COMMAND_TREE: CommandNode = {
       ],
     },
     {
+      name: "workflow",
+      summary: "workflows: jobs of steps over a dependency graph",
+      children: [
+        {
+          name: "create",
+          summary: "create a workflow file with a fresh id",
+          usage: "<name>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("./workflow_cmds.ts").then((m) => ({ run: m.create })),
+        },
+        {
+          name: "list",
+          summary: "the workflows of this repository",
+          maxArgs: 0,
+          flags: [json],
+          load: () =>
+            import("./workflow_cmds.ts").then((m) => ({ run: m.list })),
+        },
+        {
+          name: "get",
+          summary: "show a workflow",
+          usage: "<name|id>",
+          minArgs: 1,
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("./workflow_cmds.ts").then((m) => ({ run: m.get })),
+        },
+        {
+          name: "validate",
+          summary:
+            "check a workflow (or all): references, cycles, stale reads, nesting",
+          usage: "[name|id]",
+          maxArgs: 1,
+          flags: [json],
+          load: () =>
+            import("./workflow_cmds.ts").then((m) => ({ run: m.validate })),
+        },
+        {
+          name: "run",
+          summary: "run a workflow, or resume an interrupted run",
+          usage: "[name|id]",
+          maxArgs: 1,
+          description:
+            "Jobs and steps run as their dependencies allow, up to --concurrency method runs at once.\nThe run record (.swamp/workflow-runs/<run-id>.json) is rewritten after every step;\n--resume <run-id> re-runs only the steps that did not commit.",
+          flags: [
+            str(
+              "input",
+              "an input: key=value, key:json=<json>, or a JSON object",
+              "key=value",
+              true,
+            ),
+            {
+              name: "stdin",
+              type: "boolean",
+              description: "read a JSON object of inputs from stdin",
+            },
+            str("resume", "resume this interrupted or failed run", "run-id"),
+            str(
+              "concurrency",
+              "at most this many method runs at once (default: CPU cores)",
+              "n",
+            ),
+            str("driver", "run every step with this driver", "name"),
+            {
+              name: "stream",
+              type: "boolean",
+              description: "with --json: one JSON line per event on stdout",
+            },
+            str("trigger", "what started the run (recorded)", "source"),
+            json,
+          ],
+          load: () =>
+            import("./workflow_cmds.ts").then((m) => ({ run: m.run })),
+        },
+        {
+          name: "history",
+          summary: "runs of workflows, newest first",
+          usage: "[name|id]",
+          maxArgs: 1,
+          flags: [
+            str("limit", "at most this many runs (default 20)", "n"),
+            json,
+          ],
+          load: () =>
+            import("./workflow_cmds.ts").then((m) => ({ run: m.history })),
+        },
+        {
+          name: "logs",
+          summary: "the log lines of a workflow run's steps",
+          usage: "<run-id> [job.step]",
+          minArgs: 1,
+          maxArgs: 2,
+          flags: [json],
+          load: () =>
+            import("./workflow_cmds.ts").then((m) => ({ run: m.logs })),
+        },
+      ],
+    },
+    {
       name: "run",
       summary: "reports of past method runs",
       children: [

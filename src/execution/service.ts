@@ -52,6 +52,8 @@ export interface RunRequest {
    * the run itself if it has to kill the code running it.
    */
   onStart?: (start: RunStart) => void;
+  /** Set when the run is a step of a workflow run: recorded in its report. */
+  workflowRun?: { runId: string; step: string };
 }
 
 /** The parts of a report known when a run starts. */
@@ -97,6 +99,10 @@ export function runMethod(req: RunRequest): Promise<RunOutcome> {
 
 async function runMethodUntraced(req: RunRequest): Promise<RunOutcome> {
   const run = await resolveRun(req);
+  if (req.workflowRun) {
+    run.start.workflowRunId = req.workflowRun.runId;
+    run.start.workflowStep = req.workflowRun.step;
+  }
   req.onStart?.(run.start);
   const clock = startClock(run); // the timeout covers the lock wait too
   try {

@@ -50,6 +50,8 @@ export interface ExpressionScope {
   onSecret?: (value: string) => void;
   /** Only check (syntax, model references, cycles): read no data, env or vault. */
   checkOnly?: boolean;
+  /** Extra top-level variables (workflows: `self` of a forEach item, `steps`, `run`); they win over the defaults. */
+  vars?: Record<string, unknown>;
 }
 
 /** Where an expression sits. */
@@ -516,6 +518,9 @@ class Resolver {
       data: new DataNs(this, site),
       vault: new VaultNs(this, site),
       file: new FileNs(this, site),
+      ...Object.fromEntries(
+        Object.entries(this.scope.vars ?? {}).map(([k, v]) => [k, toCel(v)]),
+      ),
     };
   }
 

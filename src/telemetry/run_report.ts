@@ -52,6 +52,9 @@ export interface RunReport {
   };
   /** Set when the run went through `swamp serve`. */
   via?: string;
+  /** The workflow run this method run is a step of, and the step (`job.step`). */
+  workflowRunId?: string;
+  workflowStep?: string;
   /** Staged versions thrown away when an interrupted run was recovered. */
   discarded?: {
     name: string;

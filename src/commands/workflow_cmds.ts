@@ -1,0 +1,466 @@
+/**
+ * `swamp workflow create|list|get|validate|run|history|logs`: workflows
+ * (`workflows/workflow-<name>.yaml`), their runs and run records.
+ */
+import type { CommandContext } from "../cli/command_types.ts";
+import { ExitCode, SwampError } from "../cli/errors.ts";
+import { eprintln, printJson, println, table } from "../cli/output.ts";
+import { openRepo, type Repo } from "../repo/repo.ts";
+import { dirname, relative } from "../util/path.ts";
+import type { WorkflowRun } from "../workflows/record.ts";
+import {
+  findWorkflow,
+  listWorkflowFiles,
+  readWorkflow,
+  workflowPath,
+} from "../workflows/store.ts";
+import {
+  failures,
+  validateWorkflow,
+  type Validation,
+  workflowLookup,
+} from "../workflows/validate.ts";
+
+/** `workflow create <name>`: writes a scaffold with a fresh id. */
+export async function create(ctx: CommandContext): Promise<number> {
+  const [name] = ctx.args.positionals;
+  const repo = await openRepo(ctx.cwd);
+  const file = workflowPath(repo, name);
+  const id = crypto.randomUUID();
+  const text = `id: ${id}
+name: ${name}
+description: ""
+version: 1
+jobs:
+  - name: main
+    steps:
+      - name: example
+        task:
+          type: model_method
+          modelIdOrName: my-model
+          methodName: run
+`;
+  await Deno.mkdir(dirname(file), { recursive: true });
+  try {
+    await Deno.writeTextFile(file, text, { createNew: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) {
+      throw new SwampError(
+        "already_exists",
+        `workflow '${name}' already exists (${relative(repo.root, file)})`,
+        { name },
+      );
+    }
+    throw err;
+  }
+  const path = relative(repo.root, file);
+  if (ctx.json) printJson({ id, name, path });
+  else println(`created workflow ${name} (${id}) in ${path}`);
+  return 0;
+}
+
+/** `workflow list`: every workflow file (broken files are listed with their error). */
+export async function list(ctx: CommandContext): Promise<number> {
+  const repo = await openRepo(ctx.cwd);
+  const rows: Record<string, unknown>[] = [];
+  for (const file of listWorkflowFiles(repo)) {
+    try {
+      const { workflow: w } = await readWorkflow(repo, file);
+      rows.push({
+        id: w.id,
+        name: w.name,
+        description: w.description ?? "",
+        jobs: w.jobs.length,
+        steps: w.jobs.reduce((n, j) => n + j.steps.length, 0),
+        ...(w.trigger?.schedule ? { schedule: w.trigger.schedule } : {}),
+        path: relative(repo.root, file),
+      });
+    } catch (err) {
+      rows.push({
+        path: relative(repo.root, file),
+        error: (err as Error).message,
+      });
+    }
+  }
+  if (ctx.json) printJson({ workflows: rows });
+  else if (!rows.length) {
+    println("no workflows (create one with 'swamp workflow create <name>')");
+  } else {
+    println(table(
+      ["NAME", "JOBS", "STEPS", "SCHEDULE", "PATH"],
+      rows.map((
+        r,
+      ) => [
+        String(r.name ?? "(invalid)"),
+        String(r.jobs ?? "-"),
+        String(r.steps ?? "-"),
+        String(r.schedule ?? ""),
+        String(r.path),
+      ]),
+    ));
+  }
+  return 0;
+}
+
+/** `workflow get <name|id>`. */
+export async function get(ctx: CommandContext): Promise<number> {
+  const repo = await openRepo(ctx.cwd);
+  const s = await findWorkflow(repo, ctx.args.positionals[0]);
+  const out = { ...s.workflow, path: relative(repo.root, s.file) };
+  if (ctx.json) printJson(out);
+  else println(s.text.trimEnd());
+  return 0;
+}
+
+async function validateOne(
+  repo: Repo,
+  file: string,
+): Promise<{ name: string; id?: string; validations: Validation[] }> {
+  try {
+    const { workflow } = await readWorkflow(repo, file);
+    const validations = [
+      { name: "Schema validation", passed: true },
+      ...await validateWorkflow(workflow, workflowLookup(repo)),
+    ];
+    return { name: workflow.name, id: workflow.id, validations };
+  } catch (err) {
+    if ((err as SwampError).code !== "validation") throw err;
+    return {
+      name: relative(repo.root, file),
+      validations: [{
+        name: "Schema validation",
+        passed: false,
+        errors: [(err as Error).message],
+      }],
+    };
+  }
+}
+
+/** `workflow validate [name|id]`: one workflow, or all; exit 2 when any check fails. */
+export async function validate(ctx: CommandContext): Promise<number> {
+  const repo = await openRepo(ctx.cwd);
+  const target = ctx.args.positionals[0];
+  const files = target
+    ? [
+      (await findWorkflow(repo, target).catch((err) => {
+        if ((err as SwampError).code === "validation") {
+          return { file: workflowPath(repo, target) };
+        }
+        throw err;
+      })).file,
+    ]
+    : listWorkflowFiles(repo);
+  const results = [];
+  for (const f of files) results.push(await validateOne(repo, f));
+  const docs = results.map((r) => ({
+    workflowId: r.id,
+    workflowName: r.name,
+    validations: r.validations,
+    passed: r.validations.every((v) => v.passed),
+  }));
+  const passed = docs.every((d) => d.passed);
+  if (ctx.json) printJson(target ? docs[0] : { workflows: docs, passed });
+  else {
+    for (const d of docs) {
+      println(`${d.passed ? "✓" : "✗"} ${d.workflowName}`);
+      for (const v of d.validations) {
+        println(`  ${v.passed ? "✓" : "✗"} ${v.name}`);
+        for (const e of v.errors ?? []) println(`      ${e}`);
+      }
+    }
+  }
+  return passed ? 0 : ExitCode.usage;
+}
+
+function concurrencyFlag(raw: string | undefined): number {
+  if (raw === undefined) return navigator.hardwareConcurrency || 4;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new SwampError(
+      "usage",
+      `--concurrency: expected a whole number ≥ 1, got '${raw}'`,
+      { flag: "--concurrency", value: raw },
+    );
+  }
+  return n;
+}
+
+/** `workflow run <name|id>` (or `--resume <run-id>`). Exit 0 when the run succeeded, 1 otherwise. */
+export async function run(ctx: CommandContext): Promise<number> {
+  const f = ctx.args.flags;
+  const target = ctx.args.positionals[0];
+  const resumeId = f.resume as string | undefined;
+  if (!target && !resumeId) {
+    throw new SwampError(
+      "usage",
+      "workflow run: name a workflow, or give --resume <run-id>",
+    );
+  }
+  const concurrency = concurrencyFlag(f.concurrency as string | undefined);
+  const repo = await openRepo(ctx.cwd);
+  const { parseInputFlags, resolveInputs } = await import(
+    "../workflows/inputs.ts"
+  );
+  const { executeWorkflow } = await import("../workflows/executor.ts");
+  const { readWorkflowRun } = await import("../workflows/record.ts");
+
+  let resume: WorkflowRun | undefined;
+  let workflow;
+  let inputs: Record<string, unknown> = {};
+  if (resumeId) {
+    resume = await readWorkflowRun(repo, resumeId);
+    if (
+      target && target !== resume.workflowName && target !== resume.workflowId
+    ) {
+      throw new SwampError(
+        "usage",
+        `--resume ${resumeId}: that run is of workflow '${resume.workflowName}', not '${target}'`,
+      );
+    }
+    if (resume.status === "succeeded") {
+      throw new SwampError(
+        "usage",
+        `workflow run ${resumeId} already succeeded; nothing to resume`,
+        { runId: resumeId },
+      );
+    }
+    if (resume.depth > 0) {
+      throw new SwampError(
+        "usage",
+        `workflow run ${resumeId} is nested in run ${resume.parentRunId}; resume that one`,
+        { runId: resumeId },
+      );
+    }
+    workflow = resume.workflow;
+    inputs = resume.inputs;
+  } else {
+    workflow = (await findWorkflow(repo, target)).workflow;
+    const bad = failures(
+      await validateWorkflow(workflow, workflowLookup(repo)),
+    );
+    if (bad.length) {
+      throw new SwampError(
+        "validation",
+        `workflow '${workflow.name}' is invalid:\n  ${bad.join("\n  ")}`,
+        { workflow: workflow.name, problems: bad },
+        ExitCode.usage,
+      );
+    }
+    let given = parseInputFlags((f.input as string[] | undefined) ?? []);
+    if (f.stdin) {
+      const text = await new Response(Deno.stdin.readable).text();
+      if (text.trim()) {
+        const v = JSON.parse(text);
+        if (!v || typeof v !== "object" || Array.isArray(v)) {
+          throw new SwampError(
+            "usage",
+            "--stdin: expected a JSON object of inputs",
+          );
+        }
+        given = { ...v, ...given };
+      }
+    }
+    inputs = resolveInputs(workflow.name, workflow.inputs, given);
+  }
+
+  const { streamProgress, lineProgress, terminalProgress } = await import(
+    "../workflows/progress.ts"
+  );
+  const stream = ctx.json && !!f.stream;
+  const progress = stream
+    ? streamProgress()
+    : ctx.json
+    ? undefined
+    : Deno.stderr.isTerminal()
+    ? terminalProgress()
+    : lineProgress();
+  const cancel = new AbortController();
+  const onSignal = () => cancel.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  let result: WorkflowRun;
+  try {
+    result = await executeWorkflow({
+      repo,
+      workflow,
+      inputs,
+      driver: f.driver as string | undefined,
+      concurrency,
+      signal: cancel.signal,
+      resume,
+      triggerSource: (f.trigger as string | undefined) ?? "cli",
+      onEvent: progress ? (e) => progress.event(e) : undefined,
+      onLog: progress
+        ? (where, line) => progress.log(where, line.level, line.message)
+        : undefined,
+    });
+  } finally {
+    progress?.stop();
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  const doc = runDocument(repo, result);
+  if (stream) printJsonLine({ type: "result", ...doc });
+  else if (ctx.json) printJson(doc);
+  else printRun(result);
+  return result.status === "succeeded" ? 0 : 1;
+}
+
+function printJsonLine(v: unknown) {
+  println(JSON.stringify(v));
+}
+
+/** The `--json` document of a run (the record without the workflow snapshot). */
+function runDocument(repo: Repo, r: WorkflowRun): Record<string, unknown> {
+  const { workflow: _w, ...rest } = r;
+  return {
+    id: r.runId,
+    ...rest,
+    path: relative(repo.root, `${repo.swampDir}/workflow-runs/${r.runId}.json`),
+  };
+}
+
+function printRun(r: WorkflowRun): void {
+  println(
+    `workflow ${r.workflowName} run ${r.runId}: ${r.status} (${
+      Math.round(r.duration ?? 0)
+    } ms)`,
+  );
+  for (const j of r.jobs) {
+    println(
+      `  job ${j.name}: ${j.status}${
+        j.duration !== undefined ? ` (${Math.round(j.duration)} ms)` : ""
+      }`,
+    );
+    for (const s of j.steps) {
+      println(
+        `    ${s.name}: ${s.status}${s.allowedFailure ? " (allowed)" : ""}${
+          s.duration !== undefined ? ` (${Math.round(s.duration)} ms)` : ""
+        }${s.reason ? ` [${s.reason}]` : ""}${
+          s.error ? ` — ${s.error.message}` : ""
+        }`,
+      );
+    }
+  }
+  if (r.error) eprintln(r.error.message);
+}
+
+/** `workflow history [name]`: runs, newest first. */
+export async function history(ctx: CommandContext): Promise<number> {
+  const repo = await openRepo(ctx.cwd);
+  const { listWorkflowRunIds, readWorkflowRun } = await import(
+    "../workflows/record.ts"
+  );
+  const { tryAcquireLock } = await import("../data/lock.ts");
+  const name = ctx.args.positionals[0];
+  const limitRaw = ctx.args.flags.limit as string | undefined;
+  const limit = limitRaw === undefined ? 20 : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new SwampError(
+      "usage",
+      `--limit: expected a whole number ≥ 1, got '${limitRaw}'`,
+    );
+  }
+  const rows = [];
+  for (const id of listWorkflowRunIds(repo)) {
+    if (rows.length >= limit) break;
+    let r: WorkflowRun;
+    try {
+      r = await readWorkflowRun(repo, id);
+    } catch {
+      continue;
+    }
+    if (name && r.workflowName !== name && r.workflowId !== name) continue;
+    let status = r.status;
+    if (status === "running") {
+      // A run whose process died leaves its record "running"; its lock is free.
+      const held = await tryAcquireLock(
+        repo.locksDir,
+        `workflow-run-${id}.lock`,
+      );
+      if (held) {
+        held.release();
+        status = "interrupted";
+      }
+    }
+    rows.push({
+      runId: r.runId,
+      workflowId: r.workflowId,
+      workflowName: r.workflowName,
+      status,
+      startedAt: r.startedAt,
+      completedAt: r.completedAt,
+      duration: r.duration,
+      triggerSource: r.triggerSource,
+      depth: r.depth,
+      ...(r.parentRunId ? { parentRunId: r.parentRunId } : {}),
+      ...(r.error ? { failureReason: r.error.message } : {}),
+    });
+  }
+  if (ctx.json) printJson({ runs: rows });
+  else if (!rows.length) println("no workflow runs");
+  else {
+    println(table(
+      ["RUN", "WORKFLOW", "STATUS", "STARTED", "DURATION"],
+      rows.map((
+        r,
+      ) => [
+        r.runId,
+        r.workflowName,
+        r.status,
+        r.startedAt,
+        r.duration !== undefined ? `${Math.round(r.duration)} ms` : "-",
+      ]),
+    ));
+  }
+  return 0;
+}
+
+/** `workflow logs <run-id> [job.step]`: the log lines of the run's steps. */
+export async function logs(ctx: CommandContext): Promise<number> {
+  const repo = await openRepo(ctx.cwd);
+  const [runId, only] = ctx.args.positionals;
+  const { readWorkflowRun } = await import("../workflows/record.ts");
+  const { logPath } = await import("../telemetry/run_report.ts");
+  const r = await readWorkflowRun(repo, runId);
+  const steps = r.jobs.flatMap((j) =>
+    j.steps.map((s) => ({ key: `${j.name}.${s.name}`, s }))
+  );
+  if (only && !steps.some((x) => x.key === only)) {
+    throw new SwampError(
+      "not_found",
+      `run ${runId} has no step '${only}' (steps: ${
+        steps.map((x) => x.key).join(", ")
+      })`,
+    );
+  }
+  const out: { step: string; methodRunId?: string; lines: unknown[] }[] = [];
+  for (const { key, s } of steps) {
+    if (only && key !== only) continue;
+    let lines: unknown[] = [];
+    if (s.methodRunId) {
+      try {
+        const text = await Deno.readTextFile(
+          logPath(repo.runsDir, s.methodRunId),
+        );
+        lines = text.split("\n").filter((l) => l.trim()).map((l) =>
+          JSON.parse(l)
+        );
+      } catch {
+        lines = [];
+      }
+    }
+    out.push({
+      step: key,
+      ...(s.methodRunId ? { methodRunId: s.methodRunId } : {}),
+      lines,
+    });
+  }
+  if (ctx.json) printJson({ runId, steps: out });
+  else {
+    for (const o of out) {
+      for (const l of o.lines as { level: string; message: string }[]) {
+        println(`[${o.step}] [${l.level}] ${l.message}`);
+      }
+    }
+  }
+  return 0;
+}
