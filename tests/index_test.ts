@@ -85,6 +85,7 @@ Deno.test("every command gives the same answers with the index, after deleting i
     ["model", "search"],
     ["model", "search", "blue"],
     ["model", "search", "nothing-matches"],
+    ["model", "search", "committer", "--limit", "1", "--page", "2"],
     ["data", "list"],
     ["data", "list", "--limit", "2", "--page", "2"],
     ["data", "list", "c"],
@@ -111,9 +112,10 @@ Deno.test("every command gives the same answers with the index, after deleting i
   const withIndex = await answers();
   // Sanity: the answers say something.
   assert.match(withIndex[4], /"name": "e"/);
-  assert.match(withIndex[7], /"item-2"/);
-  assert.match(withIndex[15], new RegExp(runIds[3]));
-  assert.match(withIndex[19], /-> 1/);
+  assert.match(withIndex[7], /"more": true/);
+  assert.match(withIndex[8], /"item-2"/);
+  assert.match(withIndex[16], new RegExp(runIds[3]));
+  assert.match(withIndex[20], /-> 1/);
   assert.ok(
     Deno.statSync(join(repo, ".swamp", "index.db")).size > 0,
     "the index exists",

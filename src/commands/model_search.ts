@@ -1,4 +1,5 @@
 import type { CommandContext } from "../cli/command_types.ts";
+import { SwampError } from "../cli/errors.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
 import {
   type Definition,
@@ -15,9 +16,16 @@ import { relative } from "../util/path.ts";
 export async function run(ctx: CommandContext): Promise<void> {
   const repo = await openRepo(ctx.cwd);
   const query = ctx.args.positionals[0]?.toLowerCase();
-  const { found, problems } = await searchDefinitions(repo, query);
+  const limit = positive(ctx, "limit", DEFAULT_PAGE);
+  const page = positive(ctx, "page", 1);
+  const { found, problems, more } = await searchDefinitions(
+    repo,
+    query,
+    (page - 1) * limit,
+    limit,
+  );
   if (ctx.json) {
-    printJson({ models: found, problems });
+    printJson({ models: found, problems, page, more });
     return;
   }
   for (const p of problems) eprintln(`warning: ${p.message}`);
@@ -40,20 +48,50 @@ export async function run(ctx: CommandContext): Promise<void> {
       Object.entries(d.tags).map(([k, v]) => `${k}=${v}`).join(","),
     ]),
   ));
+  if (more) {
+    println(
+      `more: swamp model search ${query ? `${query} ` : ""}--page ${page + 1}`,
+    );
+  }
 }
 
 /** One listed definition: the definition and its file (relative to the repo). */
 type Found = Definition & { file: string };
 
+/** Definitions per page of `model search` unless --limit says otherwise. */
+export const DEFAULT_PAGE = 100;
+
+function positive(ctx: CommandContext, flag: string, dflt: number): number {
+  const raw = ctx.args.flags[flag];
+  const n = raw === undefined ? dflt : Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new SwampError(
+      "usage",
+      `--${flag} must be a positive whole number, got '${raw}'`,
+      { flag },
+    );
+  }
+  return n;
+}
+
 /**
- * Definitions matching `query` (all without one), sorted by file, and the
- * problems found (unreadable files, shared ids). Read from the definitions
+ * One page of the definitions matching `query` (all without one), sorted
+ * by file, whether more follow, and the problems found (unreadable files,
+ * shared ids; all of them, whatever the page). Read from the definitions
  * index when there is one, else from every file.
  */
 export async function searchDefinitions(
   repo: Repo,
-  query?: string,
-): Promise<{ found: Found[]; problems: { file: string; message: string }[] }> {
+  query: string | undefined,
+  offset = 0,
+  limit = Infinity,
+): Promise<
+  {
+    found: Found[];
+    problems: { file: string; message: string }[];
+    more: boolean;
+  }
+> {
   const found: Found[] = [];
   const problems: { file: string; message: string }[] = [];
   const { definitionIndex, searchHay } = await import(
@@ -61,15 +99,15 @@ export async function searchDefinitions(
   );
   const index = await definitionIndex(repo);
   if (index) {
-    for (const d of index.all(query)) {
-      if (d.definition) {
-        found.push({ ...d.definition, file: relative(repo.root, d.file) });
-      } else {
-        problems.push({
-          file: relative(repo.root, d.file),
-          message: d.error ?? "unreadable",
-        });
-      }
+    const rows = index.page(query, offset, limit + 1);
+    for (const d of rows.slice(0, limit)) {
+      found.push({ ...d.definition!, file: relative(repo.root, d.file) });
+    }
+    for (const d of index.invalid()) {
+      problems.push({
+        file: relative(repo.root, d.file),
+        message: d.error ?? "unreadable",
+      });
     }
     for (const [id, files] of index.duplicates()) {
       problems.push({
@@ -77,16 +115,19 @@ export async function searchDefinitions(
         message: duplicateIdError(repo, id, files).message,
       });
     }
-    return { found, problems };
+    return { found, problems, more: rows.length > limit };
   }
   const read: StoredDefinition[] = [];
+  let matched = 0;
   for (const file of listDefinitionFiles(repo)) {
     try {
       const stored = await readDefinition(repo, file);
       read.push(stored);
       const d = stored.definition;
       if (!query || searchHay(d).includes(query)) {
-        found.push({ ...d, file: relative(repo.root, file) });
+        if (matched++ >= offset && found.length < limit + 1) {
+          found.push({ ...d, file: relative(repo.root, file) });
+        }
       }
     } catch (err) {
       problems.push({
@@ -101,5 +142,6 @@ export async function searchDefinitions(
       message: duplicateIdError(repo, id, files).message,
     });
   }
-  return { found, problems };
+  const more = found.length > limit;
+  return { found: found.slice(0, limit), problems, more };
 }

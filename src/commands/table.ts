@@ -108,7 +108,11 @@ export const COMMAND_TREE: CommandNode = {
           summary: "list definitions, optionally filtered by a query",
           usage: "[query]",
           maxArgs: 1,
-          flags: [json],
+          flags: [
+            str("limit", "definitions per page (default 100)", "n"),
+            str("page", "which page (default 1)", "n"),
+            json,
+          ],
           load: () => import("./model_search.ts"),
         },
         {

@@ -234,6 +234,14 @@ export interface DefinitionIndex {
   bases(): string[];
   /** Every definition file, sorted by path; with `query`, only matching valid ones and every invalid one. */
   all(query?: string): IndexedDefinition[];
+  /** Valid definitions matching `query` (all without one), sorted by path, from `offset`, at most `limit`. */
+  page(
+    query: string | undefined,
+    offset: number,
+    limit: number,
+  ): IndexedDefinition[];
+  /** Files that are not valid definitions, with why, sorted by path. */
+  invalid(): IndexedDefinition[];
   /** Ids used by more than one valid definition, with their files (absolute, sorted). */
   duplicates(): Map<string, string[]>;
   /** Records what reading `stored.file` just found (it was resolved, so its text is current). */
@@ -305,6 +313,23 @@ export async function definitionIndex(
       return rows.map((r) => toIndexed(repo, r)).sort((a, b) =>
         a.file < b.file ? -1 : a.file > b.file ? 1 : 0
       );
+    },
+    page(query, offset, limit) {
+      const lim = Number.isFinite(limit) ? limit : -1;
+      const rows = (query
+        ? db.prepare(
+          `select * from defs where error is null and instr(hay, ?) > 0
+           order by file limit ? offset ?`,
+        ).all(query.toLowerCase(), lim, offset)
+        : db.prepare(
+          "select * from defs where error is null order by file limit ? offset ?",
+        ).all(lim, offset)) as unknown as Row[];
+      return rows.map((r) => toIndexed(repo, r));
+    },
+    invalid() {
+      return (db.prepare(
+        "select * from defs where error is not null order by file",
+      ).all() as unknown as Row[]).map((r) => toIndexed(repo, r));
     },
     duplicates() {
       const out = new Map<string, string[]>();
