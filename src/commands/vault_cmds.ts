@@ -303,32 +303,11 @@ export async function typeSearch(ctx: CommandContext): Promise<void> {
   const types: { type: string; builtIn: boolean; file?: string }[] = [
     { type: LOCAL_ENCRYPTION, builtIn: true },
   ];
-  const { userVaultsDir } = await import("../vaults/user_vaults.ts");
-  const walk = async (dir: string) => {
-    let entries: Deno.DirEntry[] = [];
-    try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = `${dir}/${e.name}`;
-      if (e.isDirectory) await walk(p);
-      else if (e.name.endsWith(".ts") && !e.name.startsWith("_")) {
-        const src = await Deno.readTextFile(p);
-        if (!/export\s+(const|let|var)\s+vault\b/.test(src)) continue;
-        const m = src.match(/type\s*:\s*["'`](@[^"'`]+)["'`]/);
-        if (m) {
-          types.push({
-            type: m[1],
-            builtIn: false,
-            file: relative(repo.root, p),
-          });
-        }
-      }
-    }
-  };
-  await walk(userVaultsDir(repo));
+  const { loadCatalog } = await import("../extensions/loader.ts");
+  const loaded = await loadCatalog(repo, { progress: !ctx.json });
+  for (const e of loaded.extensions.vault) {
+    types.push({ type: e.kind!.type, builtIn: false, file: e.file });
+  }
   if (ctx.json) printJson({ types });
   else {
     println(table(

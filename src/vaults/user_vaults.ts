@@ -1,10 +1,10 @@
 // User vault types: `export const vault = { type, configSchema, createProvider }`
-// in extensions/vaults/**. Imported only when a vault of a non-built-in
-// type is opened, never on the everyday path.
+// in extensions/vaults/**, catalogued by the loader like models. Imported
+// only when a vault of a non-built-in type is opened, never on the everyday
+// path.
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
-import { toFileUrl } from "../util/file_url.ts";
-import { join, relative } from "../util/path.ts";
+import { join } from "../util/path.ts";
 import type { VaultProvider } from "./provider.ts";
 
 /** The checked `vault` export of a user vault file. */
@@ -23,29 +23,6 @@ export interface VaultExport {
     config: Record<string, unknown>,
   ): VaultProvider | Promise<VaultProvider>;
   file: string;
-}
-
-/** The directory user vault types live in. */
-export function userVaultsDir(repo: Repo): string {
-  return join(repo.root, "extensions", "vaults");
-}
-
-function vaultFiles(dir: string, out: string[] = []): string[] {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(dir)];
-  } catch {
-    return out;
-  }
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory) vaultFiles(p, out);
-    else if (
-      e.isFile && e.name.endsWith(".ts") && !e.name.startsWith("_") &&
-      !e.name.endsWith("_test.ts")
-    ) out.push(p);
-  }
-  return out;
 }
 
 /** Checks an imported module's `vault` export; a message naming the file otherwise. */
@@ -69,54 +46,42 @@ function checkExport(mod: Record<string, unknown>, rel: string): VaultExport {
 }
 
 /**
- * Finds the user vault type `type` under extensions/vaults/. Files whose
- * source does not mention `vault` as an export are not imported; a file
- * that fails to import is reported by name only when no file provides the
- * type.
+ * Finds the user vault type `type` among the extensions the loader catalogued
+ * from extensions/vaults/ (bundled, described in a time-limited subprocess,
+ * cached by fingerprint) and imports its bundle. Works the same from source
+ * and from the compiled binary; a broken file is reported by name.
  */
 export async function findUserVaultType(
   repo: Repo,
   type: string,
 ): Promise<VaultExport> {
-  const problems: string[] = [];
-  const known: string[] = [];
-  for (const file of vaultFiles(userVaultsDir(repo))) {
-    const rel = relative(repo.root, file);
-    let source: string;
-    try {
-      source = await Deno.readTextFile(file);
-    } catch {
-      continue;
-    }
-    if (!/export\s+(const|let|var)\s+vault\b/.test(source)) continue;
-    // Cheap pre-filter: the type string must appear in the source.
-    if (!source.includes(type)) {
-      const m = source.match(/type\s*:\s*["'`]([^"'`]+)["'`]/);
-      if (m) known.push(m[1]);
-      continue;
-    }
-    try {
-      const mod = await import(toFileUrl(file));
-      const exp = checkExport(mod, rel);
-      if (exp.type === type) return exp;
-      known.push(exp.type);
-    } catch (err) {
-      problems.push(
-        err instanceof SwampError
-          ? err.message
-          : `${rel}: ${(err as Error).message.split("\n")[0]}`,
+  const { loadCatalog, findExtension, importExtension } = await import(
+    "../extensions/loader.ts"
+  );
+  const loaded = await loadCatalog(repo, { progress: true });
+  let entry;
+  try {
+    entry = await findExtension(loaded, "vault", type);
+  } catch (err) {
+    if (err instanceof SwampError && err.code === "not_found") {
+      throw new SwampError(
+        "not_found",
+        `unknown vault type ${
+          JSON.stringify(type)
+        }: it is not built in (local_encryption) and no file under extensions/vaults/ exports it${
+          loaded.extensions.vault.length
+            ? ` (user types: ${
+              loaded.extensions.vault.map((e) => e.kind!.type).join(", ")
+            })`
+            : ""
+        }`,
+        { type },
       );
     }
+    throw err;
   }
-  throw new SwampError(
-    "not_found",
-    `unknown vault type ${
-      JSON.stringify(type)
-    }: it is not built in (local_encryption) and no file under extensions/vaults/ exports it${
-      known.length ? ` (user types: ${known.join(", ")})` : ""
-    }${problems.length ? `; broken vault files: ${problems.join("; ")}` : ""}`,
-    { type },
-  );
+  const mod = await importExtension(repo, entry);
+  return checkExport({ vault: mod }, entry.file);
 }
 
 /** Validates a user vault's config with its `configSchema`; exit 2 naming the field. */
