@@ -326,3 +326,96 @@ Deno.test(
     );
   },
 );
+
+async function serveStatus(dir: string): Promise<Rec> {
+  const st = await swamp(["serve", "status", "--json"], { cwd: dir });
+  return st.code === 0 ? st.json() : undefined;
+}
+
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+Deno.test(
+  "workflow: serve fires a scheduled workflow, never overlapping it, and reloads schedules",
+  opts,
+  async () => {
+    const dir = await repo();
+    const daemon = new Deno.Command(Deno.execPath(), {
+      args: swampArgs(["serve"]),
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      const first = await until("serve", () => serveStatus(dir));
+      assert.deepEqual(first.schedules, []);
+      // Added while serve runs: picked up without a restart.
+      await Deno.copyFile(
+        join(WF, "scheduled.yaml"),
+        join(dir, "workflows", "workflow-scheduled.yaml"),
+      );
+      const entry = await until(
+        "the schedule",
+        async () =>
+          (await serveStatus(dir))?.schedules?.find((s: Rec) =>
+            s.workflow === "scheduled"
+          ),
+      );
+      assert.equal(entry.schedule, "* * * * * *");
+      assert.ok(
+        Date.parse(entry.nextFireAt) > Date.now() - 2000,
+        entry.nextFireAt,
+      );
+      // Fires every second; each run takes ~1.5 s, so some fires are skipped.
+      const done = await until("two scheduled runs", async () => {
+        const h = (await swamp(["workflow", "history", "scheduled", "--json"], {
+          cwd: dir,
+        })).json().runs;
+        const ok = h.filter((r: Rec) => r.status === "succeeded");
+        return ok.length >= 2 ? ok : undefined;
+      });
+      for (const r of done) assert.equal(r.triggerSource, "schedule");
+      const spans = done.map((
+        r: Rec,
+      ) => [Date.parse(r.startedAt), Date.parse(r.completedAt)]).sort((
+        a: number[],
+        b: number[],
+      ) => a[0] - b[0]);
+      for (let i = 1; i < spans.length; i++) {
+        assert.ok(
+          spans[i][0] >= spans[i - 1][1],
+          `runs overlap: ${JSON.stringify(done)}`,
+        );
+      }
+      const later = (await serveStatus(dir)).schedules.find((s: Rec) =>
+        s.workflow === "scheduled"
+      );
+      assert.ok(later.skipped >= 1, JSON.stringify(later));
+      // Removed: the schedule goes away.
+      await Deno.remove(join(dir, "workflows", "workflow-scheduled.yaml"));
+      await until(
+        "the schedule to go",
+        async () =>
+          (await serveStatus(dir))?.schedules?.length === 0 ? true : undefined,
+      );
+    } finally {
+      daemon.kill("SIGTERM");
+      await daemon.status;
+      await Deno.remove(join(dir, "workflows", "workflow-scheduled.yaml"))
+        .catch(() => {});
+    }
+  },
+);

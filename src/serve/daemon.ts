@@ -250,6 +250,8 @@ export async function startDaemon(
     log: opts.log,
   });
   const started = Date.now();
+  // Scheduled workflows (off with SWAMP_SERVE_SCHEDULE=0); loaded only when there is a workflows dir.
+  let scheduler: import("./scheduler.ts").Scheduler | undefined;
   let token = opts.token;
   let tokenFile: string | undefined;
   if (opts.port !== undefined && !token) {
@@ -300,6 +302,7 @@ export async function startDaemon(
           uptimeMs: Date.now() - started,
           activeRuns: pool.activeRunIds,
           ...pool.stats,
+          schedules: scheduler?.entries() ?? [],
         });
       }
       if (path === `${API}/types` && req.method === "GET") {
@@ -469,6 +472,18 @@ export async function startDaemon(
       }, (req) => handle(req, true)));
     });
   }
+  if (Deno.env.get("SWAMP_SERVE_SCHEDULE") !== "0") {
+    try {
+      Deno.statSync(join(repo.root, "workflows"));
+      const { Scheduler } = await import("./scheduler.ts");
+      scheduler = new Scheduler(repo, opts.log);
+      await scheduler.start();
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        opts.log(`schedule: not started: ${(err as Error).message}`);
+      }
+    }
+  }
   await Deno.writeTextFile(infoFile, JSON.stringify(info, null, 2) + "\n");
   opts.log(
     `swamp serve ${SWAMP_VERSION} (pid ${Deno.pid}) listening on ${socket}${
@@ -491,6 +506,7 @@ export async function startDaemon(
         opts.log("grace period over: cancelling the runs still in flight");
         pool.cancelAll();
       }, opts.graceMs);
+      scheduler?.stop();
       await Promise.all(servers.map((s) => s.shutdown()));
       clearTimeout(grace);
       pool.close();
