@@ -319,6 +319,8 @@ function removeBenchRuns(repo: string, before: Set<string>): number {
   return n;
 }
 
+const COLD_LABEL = "model type search, cold (first run, npm cache warm)";
+
 const want = (label: string) => !values.only || label.includes(values.only);
 
 /** Measures every command in one size's repo. */
@@ -360,7 +362,7 @@ async function benchSize(
       samples.push(s);
     }
     const ok = samples.filter((s) => s.ok);
-    cells.set("model type search, cold (first run, npm cache warm)", {
+    cells.set(COLD_LABEL, {
       ms: ok.length ? median(ok.map((s) => s.ms)) : undefined,
       ratio: ok.length ? median(ok.map((s) => s.ms)) / floor : undefined,
       rssMb: Math.max(...samples.map((s) => s.maxRssKb ?? 0)) / 1024,
@@ -373,10 +375,17 @@ async function benchSize(
     });
   }
 
-  // A warm catalog is needed by everything that loads types.
-  const warm = await runOnce(swampArgs("model", "type", "search"), repo);
-  const catalogOk = warm.ok;
-  if (!catalogOk) progress(`no warm catalog: ${failure(warm)}`);
+  // A warm catalog is needed by everything that loads types. When the cold
+  // build just failed every time, do not pay for another failing build.
+  const cold = cells.get(COLD_LABEL);
+  let catalogOk = false;
+  if (cold && cold.ms === undefined) {
+    progress("no warm catalog: the cold build failed");
+  } else {
+    const warm = await runOnce(swampArgs("model", "type", "search"), repo);
+    catalogOk = warm.ok;
+    if (!catalogOk) progress(`no warm catalog: ${failure(warm)}`);
+  }
 
   const rows: [string, string[], string, boolean][] = [
     ["model get <name>", ["model", "get", m.sampleDef], repo, false],
