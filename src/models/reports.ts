@@ -1,12 +1,10 @@
-// swamp's reports: `export const report` files under extensions/reports/,
+// swamp's reports: `export const report` files (catalogued by the loader),
 // selected per run (the model's `reports` defaults, the definition's
 // `reports: {require, skip}`, then the CLI flags), run after the method with
 // a read-only context, and stored as data `report-<name>` (markdown) and
 // `report-<name>-json` (JSON). A report that throws never fails the run.
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
-import { toFileUrl } from "../util/file_url.ts";
-import { join } from "../util/path.ts";
 import type { ModelType } from "./model_type.ts";
 
 /** A report as its file exports it. */
@@ -58,58 +56,33 @@ export function reportDataName(name: string): string {
   return `report-${name.replace(/^@/, "").replace(/[^A-Za-z0-9._-]/g, "-")}`;
 }
 
-const TS_FILE = /\.(ts|mts|js|mjs)$/;
-
-function walk(dir: string, out: string[]): void {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = [...Deno.readDirSync(dir)];
-  } catch {
-    return;
-  }
-  for (const e of entries.sort((a, b) => a.name < b.name ? -1 : 1)) {
-    if (e.name.startsWith("_") || e.name.startsWith(".")) continue;
-    const path = join(dir, e.name);
-    if (e.isDirectory) walk(path, out);
-    else if (TS_FILE.test(e.name) && !/_test\.\w+$/.test(e.name)) {
-      out.push(path);
-    }
-  }
-}
-
-/** Report files of a repo: `extensions/reports/**` beside the models directory. */
-export function reportFiles(repo: Repo): string[] {
-  const dir = join(repo.modelsDir, "..", "reports");
-  const out: string[] = [];
-  walk(dir, out);
-  return out;
-}
-
 /**
- * Imports every report file and returns its `report` export (with the host
- * zod installed). Files that fail to load are skipped with a warning
- * through `warn`. Only called when some report may run.
+ * Imports the report files the loader catalogued (bundled and described
+ * like models, so this works from the compiled binary too) and returns
+ * their `report` exports. Files that fail to import are skipped with a
+ * warning through `warn`. Only called when some report may run.
  */
 export async function loadReports(
   repo: Repo,
   warn: (message: string) => void,
 ): Promise<ReportDefinition[]> {
-  const files = reportFiles(repo);
-  if (files.length === 0) return [];
-  const { installHostZod } = await import("../extensions/zod_bridge.ts");
-  installHostZod();
+  const { loadCatalog, importReport } = await import(
+    "../extensions/loader.ts"
+  );
+  const loaded = await loadCatalog(repo, { statMemo: true });
   const out: ReportDefinition[] = [];
-  for (const file of files) {
+  for (const entry of loaded.reports) {
     try {
-      const mod = await import(toFileUrl(file));
-      const r = mod.report as ReportDefinition | undefined;
-      if (
-        !r || typeof r.name !== "string" || typeof r.execute !== "function"
-      ) continue;
+      const r = await importReport(repo, entry) as unknown as ReportDefinition;
+      if (typeof r.name !== "string" || typeof r.execute !== "function") {
+        continue;
+      }
       out.push(r);
     } catch (err) {
       warn(
-        `report file ${file} could not be loaded: ${(err as Error).message}`,
+        `report file ${entry.file} could not be loaded: ${
+          (err as Error).message
+        }`,
       );
     }
   }
