@@ -69,15 +69,39 @@ interface Row {
   started?: number;
   ended?: number;
   depth: number;
+  /** Sort key: run, job, step in order of first appearance. */
+  order: number[];
+}
+
+function columns(): number {
+  try {
+    const c = Deno.consoleSize().columns;
+    return c >= 40 ? c : 120;
+  } catch {
+    return 120;
+  }
 }
 
 /** A live block on a terminal (stderr), redrawn every 100 ms. */
 export function terminalProgress(): Progress {
   const rows = new Map<string, Row>();
+  const seen = new Map<string, number>();
+  const idx = (k: string) => {
+    if (!seen.has(k)) seen.set(k, seen.size);
+    return seen.get(k)!;
+  };
   let drawn = 0;
+  const width = columns();
   const draw = () => {
     const t = performance.now();
-    const lines = [...rows.values()].map((r) => {
+    const sorted = [...rows.values()].sort((a, b) => {
+      for (let i = 0; i < Math.max(a.order.length, b.order.length); i++) {
+        const d = (a.order[i] ?? -1) - (b.order[i] ?? -1);
+        if (d) return d;
+      }
+      return 0;
+    });
+    const lines = sorted.map((r) => {
       const el = r.started !== undefined
         ? ` ${secs((r.ended ?? t) - r.started)}`
         : "";
@@ -86,11 +110,7 @@ export function terminalProgress(): Progress {
       } ${r.label} ${r.state}${el}`;
     });
     let out = drawn ? `\x1b[${drawn}A` : "";
-    for (const l of lines) {
-      out += `\x1b[2K${
-        l.slice(0, (Deno.consoleSize?.().columns ?? 120) - 1)
-      }\n`;
-    }
+    for (const l of lines) out += `\x1b[2K${l.slice(0, width - 1)}\n`;
     drawn = lines.length;
     writeErr(out);
   };
@@ -99,8 +119,10 @@ export function terminalProgress(): Progress {
     key: string,
     patch: Partial<Row> & { label: string; depth: number },
   ) => {
-    const r = rows.get(key) ?? { state: "pending", ...patch };
-    rows.set(key, { ...r, ...patch });
+    const parts = key.split("/");
+    const order = parts.map((_, i) => idx(parts.slice(0, i + 1).join("/")));
+    const r = rows.get(key) ?? { state: "pending", order, ...patch };
+    rows.set(key, { ...r, ...patch, order });
   };
   return {
     event(e) {
