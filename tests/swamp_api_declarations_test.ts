@@ -188,6 +188,41 @@ Deno.test("upgradeData: stored data from an older version goes through the chain
   );
 });
 
+Deno.test("upgrades: readResource upgrades data stored under an older type version", async () => {
+  const repo = await declRepo();
+  await defFile(repo, "old-data", "2026.03.01.1", { title: "t" });
+  expectCode(await run(repo, "old-data", "make"), 0);
+  // As if written by the previous type version: only meta.json says so.
+  const r1 = await swamp(["data", "get", "old-data", "item", "--json"], {
+    cwd: repo,
+  });
+  expectCode(r1, 0);
+  const metaFile = join(
+    repo,
+    ".swamp",
+    "data",
+    "@swampfix",
+    "decl",
+    r1.json().metadata.modelId,
+    "item",
+    "1",
+    "meta.json",
+  );
+  const meta = JSON.parse(await Deno.readTextFile(metaFile));
+  meta.modelTypeVersion = "2026.02.01.1";
+  await Deno.writeTextFile(metaFile, JSON.stringify(meta));
+  expectCode(await run(repo, "old-data", "peek"), 0);
+  const peeked = await dataJson(repo, "old-data", "peeked");
+  assert.equal(peeked.read.upgradedFor, "item");
+  assert.equal(peeked.read.title, "t");
+  // Current-version data passes through untouched.
+  meta.modelTypeVersion = "2026.03.01.1";
+  await Deno.writeTextFile(metaFile, JSON.stringify(meta));
+  expectCode(await run(repo, "old-data", "peek"), 0);
+  const again = await dataJson(repo, "old-data", "peeked");
+  assert.equal(again.read.upgradedFor, undefined);
+});
+
 Deno.test("inputsSchema: declared inputs fill ${{ inputs.k }} and bad values exit 2 naming the field", async () => {
   const repo = await declRepo();
   await defFile(repo, "inp", "2026.03.01.1", {

@@ -73,6 +73,7 @@ export async function readResourceVersion(
   modelDir: string,
   instance: string,
   version?: number,
+  model?: ModelType,
 ): Promise<Record<string, unknown> | null> {
   checkInstanceName(instance);
   const dir = join(modelDir, instance);
@@ -83,11 +84,23 @@ export async function readResourceVersion(
   const json = meta.kind === "resource" ||
     meta.contentType.split(";")[0].trim() === "application/json";
   if (!json) return null;
+  let data: Record<string, unknown>;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    data = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return null;
   }
+  if (
+    !model || !meta.modelTypeVersion || meta.modelTypeVersion === model.version
+  ) {
+    return data;
+  }
+  // Written under an older type version: through the upgrade chain's hooks.
+  const { upgradeData } = await import("./upgrades.ts");
+  return upgradeData(model, meta.spec, meta.modelTypeVersion, data) as Record<
+    string,
+    unknown
+  >;
 }
 
 /**
@@ -284,9 +297,10 @@ export function createMethodContext(o: ContextOptions): MethodContext {
     readResource: (instance, version) =>
       o.writes.deletes(instance)
         ? (checkInstanceName(instance), Promise.resolve(null))
-        : readResourceVersion(o.writes.modelDir, instance, version).then(
-          (data) => resolveStoredSecrets(o.repo, data),
-        ),
+        : readResourceVersion(o.writes.modelDir, instance, version, o.model)
+          .then(
+            (data) => resolveStoredSecrets(o.repo, data),
+          ),
     deleteResource(instance) {
       o.writes.stageDelete(instance);
       return Promise.resolve();
