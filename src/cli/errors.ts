@@ -38,6 +38,8 @@ export type ErrorCode =
   | "interrupted"
   | "commit_incomplete"
   | "check_failed"
+  | "not_in_daemon"
+  | "assertion_failed"
   | "internal";
 
 /** An error carried as a value: a code, a message a user can act on, and optional details. */

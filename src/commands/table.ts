@@ -441,6 +441,27 @@ export const COMMAND_TREE: CommandNode = {
               description: "with --json: one JSON line per event on stdout",
             },
             str("trigger", "what started the run (recorded)", "source"),
+            str(
+              "timeout",
+              "cancel the run's steps in flight after this long (500ms, 2s, 5m); resumable",
+              "duration",
+            ),
+            str(
+              "fail-on",
+              "lowest assert severity that fails the run: low (default), medium, high",
+              "severity",
+            ),
+            {
+              name: "daemon",
+              type: "boolean",
+              description:
+                "run through this repository's swamp serve; fail if none is running",
+            },
+            {
+              name: "no-daemon",
+              type: "boolean",
+              description: "run locally even when swamp serve is running",
+            },
             json,
           ],
           load: () =>

@@ -15,7 +15,6 @@ import {
   workflowPath,
 } from "../workflows/store.ts";
 import {
-  failures,
   validateWorkflow,
   type Validation,
   workflowLookup,
@@ -185,6 +184,17 @@ function concurrencyFlag(raw: string | undefined): number {
   return n;
 }
 
+/** `--fail-on`: the lowest assert severity that fails the run. */
+function failOnFlag(raw: string | undefined): "low" | "medium" | "high" {
+  if (raw === undefined) return "low";
+  if (raw === "low" || raw === "medium" || raw === "high") return raw;
+  throw new SwampError(
+    "usage",
+    `--fail-on: expected low, medium or high, got '${raw}'`,
+    { flag: "--fail-on", value: raw },
+  );
+}
+
 /** `workflow run <name|id>` (or `--resume <run-id>`). Exit 0 when the run succeeded, 1 otherwise. */
 export async function run(ctx: CommandContext): Promise<number> {
   const f = ctx.args.flags;
@@ -197,70 +207,26 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
   }
   const concurrency = concurrencyFlag(f.concurrency as string | undefined);
+  const { parseTimeout } = await import("./method_run.ts");
+  const timeoutMs = parseTimeout(f.timeout as string | undefined);
+  const failOn = failOnFlag(f["fail-on"] as string | undefined);
   const repo = await openRepo(ctx.cwd);
-  const { parseInputFlags, resolveInputs } = await import(
-    "../workflows/inputs.ts"
-  );
-  const { executeWorkflow } = await import("../workflows/executor.ts");
-  const { readWorkflowRun } = await import("../workflows/record.ts");
-
-  let resume: WorkflowRun | undefined;
-  let workflow;
-  let inputs: Record<string, unknown> = {};
-  if (resumeId) {
-    resume = await readWorkflowRun(repo, resumeId);
-    if (
-      target && target !== resume.workflowName && target !== resume.workflowId
-    ) {
-      throw new SwampError(
-        "usage",
-        `--resume ${resumeId}: that run is of workflow '${resume.workflowName}', not '${target}'`,
-      );
-    }
-    if (resume.status === "succeeded") {
-      throw new SwampError(
-        "usage",
-        `workflow run ${resumeId} already succeeded; nothing to resume`,
-        { runId: resumeId },
-      );
-    }
-    if (resume.depth > 0) {
-      throw new SwampError(
-        "usage",
-        `workflow run ${resumeId} is nested in run ${resume.parentRunId}; resume that one`,
-        { runId: resumeId },
-      );
-    }
-    workflow = resume.workflow;
-    inputs = resume.inputs;
-  } else {
-    workflow = (await findWorkflow(repo, target)).workflow;
-    const bad = failures(
-      await validateWorkflow(workflow, workflowLookup(repo)),
-    );
-    if (bad.length) {
-      throw new SwampError(
-        "validation",
-        `workflow '${workflow.name}' is invalid:\n  ${bad.join("\n  ")}`,
-        { workflow: workflow.name, problems: bad },
-        ExitCode.usage,
-      );
-    }
-    let given = parseInputFlags((f.input as string[] | undefined) ?? []);
-    if (f.stdin) {
-      const text = await new Response(Deno.stdin.readable).text();
-      if (text.trim()) {
-        const v = JSON.parse(text);
-        if (!v || typeof v !== "object" || Array.isArray(v)) {
-          throw new SwampError(
-            "usage",
-            "--stdin: expected a JSON object of inputs",
-          );
-        }
-        given = { ...v, ...given };
+  const { parseInputFlags } = await import("../workflows/inputs.ts");
+  let given = resumeId
+    ? {}
+    : parseInputFlags((f.input as string[] | undefined) ?? []);
+  if (f.stdin && !resumeId) {
+    const text = await new Response(Deno.stdin.readable).text();
+    if (text.trim()) {
+      const v = JSON.parse(text);
+      if (!v || typeof v !== "object" || Array.isArray(v)) {
+        throw new SwampError(
+          "usage",
+          "--stdin: expected a JSON object of inputs",
+        );
       }
+      given = { ...v, ...given };
     }
-    inputs = resolveInputs(workflow.name, workflow.inputs, given);
   }
 
   const { streamProgress, lineProgress, terminalProgress } = await import(
@@ -274,25 +240,53 @@ export async function run(ctx: CommandContext): Promise<number> {
     : Deno.stderr.isTerminal()
     ? terminalProgress()
     : lineProgress();
+  const onEvent = progress
+    ? (e: import("../workflows/events.ts").WorkflowEvent) => progress.event(e)
+    : undefined;
+  const onLog = progress
+    ? (where: string, line: { level: string; message: string }) =>
+      progress.log(where, line.level, line.message)
+    : undefined;
   const cancel = new AbortController();
   const onSignal = () => cancel.abort();
   Deno.addSignalListener("SIGINT", onSignal);
-  let result: WorkflowRun;
+  let result: WorkflowRun | undefined;
   try {
-    result = await executeWorkflow({
+    result = f["no-daemon"] ? undefined : await tryDaemon(
       repo,
-      workflow,
-      inputs,
-      driver: f.driver as string | undefined,
-      concurrency,
-      signal: cancel.signal,
-      resume,
-      triggerSource: (f.trigger as string | undefined) ?? "cli",
-      onEvent: progress ? (e) => progress.event(e) : undefined,
-      onLog: progress
-        ? (where, line) => progress.log(where, line.level, line.message)
-        : undefined,
-    });
+      {
+        ...(target ? { workflow: target } : {}),
+        ...(resumeId ? { resume: resumeId } : {}),
+        inputs: given,
+        driver: f.driver as string | undefined,
+        concurrency,
+        trigger: (f.trigger as string | undefined) ?? "cli",
+        timeoutMs,
+        failOn,
+      },
+      { onEvent, onLog },
+      cancel.signal,
+      !!f.daemon,
+    );
+    if (!result) {
+      const { prepareRun } = await import("../workflows/prepare.ts");
+      const { executeWorkflow } = await import("../workflows/executor.ts");
+      const prepared = await prepareRun(repo, target, resumeId, given);
+      result = await executeWorkflow({
+        repo,
+        workflow: prepared.workflow,
+        inputs: prepared.inputs,
+        driver: f.driver as string | undefined,
+        concurrency,
+        signal: cancel.signal,
+        resume: prepared.resume,
+        timeoutMs,
+        failOn,
+        triggerSource: (f.trigger as string | undefined) ?? "cli",
+        onEvent,
+        onLog,
+      });
+    }
   } finally {
     progress?.stop();
     Deno.removeSignalListener("SIGINT", onSignal);
@@ -302,6 +296,55 @@ export async function run(ctx: CommandContext): Promise<number> {
   else if (ctx.json) printJson(doc);
   else printRun(result);
   return result.status === "succeeded" ? 0 : 1;
+}
+
+/**
+ * Hands the run to this repository's daemon when one answers; undefined
+ * means "run locally". With `required` (--daemon) a missing daemon, or a
+ * run the daemon says belongs in the CLI, is an error.
+ */
+async function tryDaemon(
+  repo: Repo,
+  body: import("../serve/protocol.ts").WorkflowRunBody,
+  handlers: import("../workflows/serve_client.ts").ServeRunHandlers,
+  signal: AbortSignal,
+  required: boolean,
+): Promise<WorkflowRun | undefined> {
+  const unavailable = (why: string) => {
+    if (!required) return undefined;
+    throw new SwampError(
+      "daemon_unavailable",
+      `--daemon: ${why}`,
+    );
+  };
+  const { SOCKET_FILE } = await import("../serve/protocol.ts");
+  try {
+    Deno.statSync(`${repo.swampDir}/${SOCKET_FILE}`);
+  } catch {
+    return unavailable(
+      "swamp serve is not running for this repository (no socket); start it with 'swamp serve --detach'",
+    );
+  }
+  const { runWorkflowInDaemon, DaemonUnavailable } = await import(
+    "../workflows/serve_client.ts"
+  );
+  try {
+    const out = await runWorkflowInDaemon(repo, body, handlers, signal);
+    if ("run" in out) return out.run;
+    return unavailable(`swamp serve cannot run this workflow: ${out.local}`);
+  } catch (err) {
+    if (err instanceof DaemonUnavailable) {
+      if (err.timedOut) {
+        eprintln(
+          "warning: swamp serve did not answer in time; running the workflow locally",
+        );
+      }
+      return unavailable(
+        "swamp serve is not answering on its socket; start it with 'swamp serve --detach'",
+      );
+    }
+    throw err;
+  }
 }
 
 function printJsonLine(v: unknown) {

@@ -10,7 +10,10 @@ import {
   type RunEvent,
   SOCKET_FILE,
   TOKEN_FILE,
+  type WorkflowRunBody,
+  type WorkflowStreamEvent,
 } from "./protocol.ts";
+import { wireError, WorkflowRuns } from "./workflow_runs.ts";
 import { probeDaemon } from "./client.ts";
 import { processStartTime } from "./proc.ts";
 import { listTypesIsolated } from "./type_listing.ts";
@@ -165,6 +168,62 @@ export function parseRunBody(value: unknown): RunBody {
   return v as unknown as RunBody;
 }
 
+/** Checks the body of POST /v1/workflows/run field by field. */
+export function parseWorkflowRunBody(value: unknown): WorkflowRunBody {
+  const bad = (field: string, want: string) =>
+    new HttpError(400, "bad_request", `'${field}' must be ${want}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new HttpError(400, "bad_request", "body must be a JSON object");
+  }
+  const v = value as Record<string, unknown>;
+  const known = [
+    "workflow",
+    "resume",
+    "inputs",
+    "driver",
+    "concurrency",
+    "trigger",
+    "timeoutMs",
+    "failOn",
+  ];
+  const unknown = Object.keys(v).filter((k) => !known.includes(k));
+  if (unknown.length) {
+    throw new HttpError(
+      400,
+      "bad_request",
+      `unknown field '${unknown[0]}' (fields: ${known.join(", ")})`,
+    );
+  }
+  if (
+    v.failOn !== undefined &&
+    !["low", "medium", "high"].includes(String(v.failOn))
+  ) throw bad("failOn", "low, medium or high");
+  for (const k of ["workflow", "resume", "driver", "trigger"]) {
+    if (v[k] !== undefined && (typeof v[k] !== "string" || !v[k])) {
+      throw bad(k, "a non-empty string");
+    }
+  }
+  if (v.workflow === undefined && v.resume === undefined) {
+    throw bad("workflow", "a workflow name or id (or give 'resume')");
+  }
+  if (typeof v.workflow === "string") checkModelRef(v.workflow, "'workflow'");
+  if (typeof v.resume === "string") checkModelRef(v.resume, "'resume'");
+  if (
+    v.inputs !== undefined &&
+    (typeof v.inputs !== "object" || v.inputs === null ||
+      Array.isArray(v.inputs))
+  ) throw bad("inputs", "an object");
+  if (
+    v.concurrency !== undefined &&
+    !(Number.isInteger(v.concurrency) && (v.concurrency as number) >= 1)
+  ) throw bad("concurrency", "a whole number ≥ 1");
+  if (
+    v.timeoutMs !== undefined &&
+    !(typeof v.timeoutMs === "number" && v.timeoutMs > 0)
+  ) throw bad("timeoutMs", "a positive number of milliseconds");
+  return v as WorkflowRunBody;
+}
+
 const statusFor = (code: string, exitCode: number) =>
   code === "not_found" ? 404 : exitCode === 2 ? 400 : 422;
 
@@ -249,6 +308,7 @@ export async function startDaemon(
     killGraceMs: 1000,
     log: opts.log,
   });
+  const workflows = new WorkflowRuns(repo, pool);
   const started = Date.now();
   // Scheduled workflows (off with SWAMP_SERVE_SCHEDULE=0); loaded only when there is a workflows dir.
   let scheduler: import("./scheduler.ts").Scheduler | undefined;
@@ -301,6 +361,7 @@ export async function startDaemon(
           startedAt: info.startedAt,
           uptimeMs: Date.now() - started,
           activeRuns: pool.activeRunIds,
+          activeWorkflowRuns: workflows.activeRunIds,
           ...pool.stats,
           schedules: scheduler?.entries() ?? [],
         });
@@ -322,6 +383,22 @@ export async function startDaemon(
       if (path === `${API}/runs` && req.method === "POST") {
         const body = parseRunBody(await readJsonBody(req, opts.maxBodyBytes));
         return runResponse(body);
+      }
+      if (path === `${API}/workflows/run` && req.method === "POST") {
+        const body = parseWorkflowRunBody(
+          await readJsonBody(req, opts.maxBodyBytes),
+        );
+        return workflowResponse(body);
+      }
+      const w = /^\/v1\/workflow-runs\/([A-Za-z0-9-]+)\/cancel$/.exec(path);
+      if (w && req.method === "POST") {
+        return workflows.cancel(w[1])
+          ? json({ runId: w[1], cancelling: true })
+          : errorResponse(
+            404,
+            "not_found",
+            `no workflow run '${w[1]}' in flight in this daemon`,
+          );
       }
       const m = /^\/v1\/runs\/([A-Za-z0-9-]+)(\/cancel)?$/.exec(path);
       if (m && m[2] && req.method === "POST") {
@@ -446,6 +523,48 @@ export async function startDaemon(
       });
     });
 
+  /** Streams a workflow run as NDJSON (always 200: errors are events). */
+  const workflowResponse = (body: WorkflowRunBody): Response => {
+    const enc = new TextEncoder();
+    const gone = new AbortController();
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let open = true;
+    const send = (ev: WorkflowStreamEvent) => {
+      if (!open) return;
+      try {
+        controller.enqueue(enc.encode(JSON.stringify(ev) + "\n"));
+      } catch {
+        open = false;
+      }
+    };
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => void (controller = c),
+      cancel: () => {
+        open = false; // the client went away: stop its run (resumable)
+        gone.abort();
+      },
+    });
+    workflows.run(body, {
+      progress: (progress) => send({ event: "progress", progress }),
+      log: (where, line) => send({ event: "log", where, line }),
+      output: (stream, text) => send({ event: "output", stream, text }),
+    }, gone.signal)
+      .then(({ run, exitCode }) => send({ event: "result", exitCode, run }))
+      .catch((err) => send({ event: "error", ...wireError(err) }))
+      .finally(() => {
+        if (!open) return;
+        open = false;
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      });
+    return new Response(stream, {
+      headers: { "content-type": "application/x-ndjson" },
+    });
+  };
+
   const servers: Deno.HttpServer[] = [];
   await new Promise<void>((resolve, reject) => {
     try {
@@ -476,7 +595,20 @@ export async function startDaemon(
     try {
       Deno.statSync(join(repo.root, "workflows"));
       const { Scheduler } = await import("./scheduler.ts");
-      scheduler = new Scheduler(repo, opts.log);
+      scheduler = new Scheduler(
+        repo,
+        opts.log,
+        async (name, inputs, signal) =>
+          (await workflows.run({
+            workflow: name,
+            inputs,
+            trigger: "schedule",
+          }, {
+            progress: () => {},
+            log: () => {},
+            output: () => {},
+          }, signal)).exitCode,
+      );
       await scheduler.start();
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) {
@@ -504,6 +636,7 @@ export async function startDaemon(
       );
       const grace = setTimeout(() => {
         opts.log("grace period over: cancelling the runs still in flight");
+        workflows.cancelAll();
         pool.cancelAll();
       }, opts.graceMs);
       scheduler?.stop();

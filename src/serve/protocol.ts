@@ -46,7 +46,57 @@ export interface RunBody {
   driver?: string;
   driverConfig?: Record<string, unknown>;
   timeoutMs?: number;
+  /**
+   * Set by the daemon itself for a workflow step (never accepted from an
+   * HTTP request): recorded in the method run's report.
+   */
+  workflowRun?: { runId: string; step: string };
 }
+
+/** Body of `POST /v1/workflows/run`. */
+export interface WorkflowRunBody {
+  /** Workflow name or id (or absent with `resume`). */
+  workflow?: string;
+  /** A run id to resume (`--resume`). */
+  resume?: string;
+  /** Given inputs (from `--input`/`--stdin`), validated by the daemon against the workflow's schema. */
+  inputs?: Record<string, unknown>;
+  driver?: string;
+  concurrency?: number;
+  /** What started it (`cli`, `schedule`). */
+  trigger?: string;
+  /** `--timeout` of the whole run. */
+  timeoutMs?: number;
+  /** `--fail-on`: the lowest assert severity that fails the run. */
+  failOn?: "low" | "medium" | "high";
+}
+
+/**
+ * One line of the NDJSON stream `POST /v1/workflows/run` answers with:
+ * progress events as the executor emits them, step log lines (`where` is
+ * `job.step`), what step methods printed, then `result` (the run record) or
+ * `error` (the run did not start: unknown workflow, invalid inputs, ...).
+ */
+export type WorkflowStreamEvent =
+  // deno-lint-ignore no-explicit-any
+  | { event: "progress"; progress: any }
+  | {
+    event: "log";
+    where: string;
+    line: {
+      level: "debug" | "info" | "warn" | "error";
+      message: string;
+      time: string;
+    };
+  }
+  | { event: "output"; stream: "stdout" | "stderr"; text: string }
+  // deno-lint-ignore no-explicit-any
+  | { event: "result"; exitCode: number; run: any }
+  | {
+    event: "error";
+    exitCode: number;
+    error: { code: string; message: string; [k: string]: unknown };
+  };
 
 /** One line of the NDJSON stream `POST /v1/runs` answers with. */
 export type RunEvent =

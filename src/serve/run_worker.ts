@@ -123,6 +123,7 @@ export async function workerMain(root: string): Promise<void> {
         driver: body.driver,
         driverConfig: body.driverConfig,
         timeoutMs: body.timeoutMs,
+        workflowRun: body.workflowRun,
         signal: controller.signal,
         via: "serve",
         statMemo: true,

@@ -1,12 +1,12 @@
 /**
  * Scheduled workflows in `swamp serve`: each workflow's `trigger.schedule`
- * (cron, five fields, or six with seconds first) fires `swamp workflow run`
- * in a subprocess (extension code never runs in the daemon's process). A
+ * (cron, five fields, or six with seconds first) fires a run through the
+ * daemon's workflow path (the executor in the daemon, each step's method in
+ * a warm worker: extension code never runs in the daemon's process). A
  * workflow whose previous run is still going is skipped, not queued; missed
  * fire times are not caught up. The workflow files are re-read when their
  * names, sizes or mtimes change (checked every second).
  */
-import { selfCommand } from "../cli/self_command.ts";
 import type { Repo } from "../repo/repo.ts";
 import { relative } from "../util/path.ts";
 
@@ -119,8 +119,19 @@ interface Entry extends ScheduleEntry {
   cron?: Cron;
   next?: number;
   inputs?: Record<string, unknown>;
-  child?: Deno.ChildProcess;
+  /** Cancels the run in flight (on stop). */
+  abort?: AbortController;
 }
+
+/**
+ * Runs a scheduled workflow (in the daemon: executor in-process, steps in
+ * the warm workers) and resolves with its exit code.
+ */
+export type ScheduledRunner = (
+  workflow: string,
+  inputs: Record<string, unknown>,
+  signal: AbortSignal,
+) => Promise<number>;
 
 /** The scheduler a daemon runs. */
 export class Scheduler {
@@ -129,7 +140,11 @@ export class Scheduler {
   #timer: ReturnType<typeof setInterval> | undefined;
   #scanning = false;
 
-  constructor(readonly repo: Repo, readonly log: (m: string) => void) {}
+  constructor(
+    readonly repo: Repo,
+    readonly log: (m: string) => void,
+    readonly runner: ScheduledRunner,
+  ) {}
 
   /** Scans the workflows and starts ticking (every 250 ms). */
   async start(): Promise<void> {
@@ -137,22 +152,16 @@ export class Scheduler {
     this.#timer = setInterval(() => void this.#tick(), 250);
   }
 
-  /** Stops firing; runs in flight get SIGINT (they stop resumable). */
+  /** Stops firing; runs in flight are cancelled (they stop resumable). */
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    for (const e of this.#entries.values()) {
-      try {
-        e.child?.kill("SIGINT");
-      } catch {
-        // already gone
-      }
-    }
+    for (const e of this.#entries.values()) e.abort?.abort();
   }
 
   /** The scheduled workflows with their next fire times. */
   entries(): ScheduleEntry[] {
     return [...this.#entries.values()].map((
-      { cron: _c, next: _n, inputs: _i, child: _ch, ...e },
+      { cron: _c, next: _n, inputs: _i, abort: _a, ...e },
     ) => e);
   }
 
@@ -254,41 +263,22 @@ export class Scheduler {
   }
 
   #fire(e: Entry): void {
-    const [cmd, ...args] = selfCommand();
-    const inputs = e.inputs && Object.keys(e.inputs).length
-      ? ["--input", JSON.stringify(e.inputs)]
-      : [];
     e.running = true;
     e.lastFiredAt = new Date().toISOString();
     this.log(`schedule: firing ${e.workflow}`);
-    try {
-      e.child = new Deno.Command(cmd, {
-        args: [
-          ...args,
-          "workflow",
-          "run",
-          e.workflow,
-          "--json",
-          "--trigger",
-          "schedule",
-          ...inputs,
-        ],
-        cwd: this.repo.root,
-        env: { SWAMP_REPO: this.repo.root },
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-    } catch (err) {
-      e.running = false;
-      e.error = `could not start the run: ${(err as Error).message}`;
-      return;
-    }
-    e.child.status.then((s) => {
-      e.running = false;
-      e.child = undefined;
-      e.lastExitCode = s.code;
-      this.log(`schedule: ${e.workflow} finished with exit ${s.code}`);
-    });
+    const ac = new AbortController();
+    e.abort = ac;
+    this.runner(e.workflow, e.inputs ?? {}, ac.signal)
+      .catch((err) => {
+        e.error = `the run did not start: ${(err as Error).message}`;
+        this.log(`schedule: ${e.workflow}: ${e.error}`);
+        return (err as { exitCode?: number }).exitCode ?? 1;
+      })
+      .then((code) => {
+        e.running = false;
+        e.abort = undefined;
+        e.lastExitCode = code;
+        this.log(`schedule: ${e.workflow} finished with exit ${code}`);
+      });
   }
 }

@@ -25,6 +25,7 @@ import {
 import type { Condition, Job, Step, Workflow } from "./schema.ts";
 import { Semaphore } from "./semaphore.ts";
 import {
+  asExpression,
   MAX_NESTING,
   stepDependencies,
   stepExpressions,
@@ -56,7 +57,73 @@ export interface ExecuteOptions {
   chain?: string[];
   /** Called with the run id as soon as the record exists. */
   onRunId?: (runId: string) => void;
+  /** Runs one step's method; default: in this process (`runMethod`). serve hands it to a warm worker. */
+  runStep?: StepRunner;
+  /** `--timeout`: the whole run's deadline; steps in flight are cancelled when it passes. */
+  timeoutMs?: number;
+  /** Recorded on the run (`"serve"` when the daemon ran it). */
+  via?: string;
+  /** `--fail-on`: failed asserts below this severity are allowed failures. */
+  failOn?: "low" | "medium" | "high";
 }
+
+const SEVERITY = { low: 0, medium: 1, high: 2 } as const;
+
+/** CEL truthiness for guards and asserts: null, false, 0, "" and empty lists or maps are false. */
+export function truthy(v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === "") {
+    return false;
+  }
+  if (typeof v === "bigint") return v !== 0n;
+  if (Array.isArray(v)) return v.length > 0;
+  if (v instanceof Map) return v.size > 0;
+  if (typeof v === "object") return Object.keys(v).length > 0;
+  return true;
+}
+
+/** One step's method run, as the executor asks for it. */
+export interface StepRun {
+  target: string;
+  method: string;
+  inputs: Record<string, unknown>;
+  driver?: string;
+  signal?: AbortSignal;
+  workflowRun: { runId: string; step: string };
+  onLog: (line: LogLine) => void;
+  onStart: (s: { runId: string; modelId: string; type: string }) => void;
+}
+
+/** The report fields the executor reads back from a step's method run. */
+export interface StepReport {
+  runId: string;
+  modelId: string;
+  type: string;
+  status: string;
+  data: NonNullable<StepRecord["data"]>;
+  error?: { code: string; message: string };
+}
+
+/** Runs a step's method somewhere and resolves with its report. */
+export type StepRunner = (r: StepRun) => Promise<StepReport>;
+
+/** The default runner: the method runs in this process (its driver decides where its code runs). */
+export const localStepRunner = (repo: Repo): StepRunner => async (r) => {
+  const { runMethod } = await import("../execution/service.ts");
+  const { report } = await runMethod({
+    repo,
+    target: r.target,
+    method: r.method,
+    flagInputs: [],
+    stdinInputs: r.inputs,
+    driver: r.driver,
+    signal: r.signal,
+    statMemo: true,
+    onLog: r.onLog,
+    workflowRun: r.workflowRun,
+    onStart: r.onStart,
+  });
+  return report;
+};
 
 /** Whether a dependency in state `s` satisfies `c`. */
 export function satisfies(c: Condition, s: State): boolean {
@@ -102,7 +169,22 @@ const since = (t: number) => Math.round((performance.now() - t) * 100) / 100;
 export async function executeWorkflow(
   opts: ExecuteOptions,
 ): Promise<WorkflowRun> {
-  const { repo, signal } = opts;
+  const { repo } = opts;
+  const runStep = opts.runStep ?? localStepRunner(repo);
+  // --timeout: one deadline for the whole run; its steps in flight are cancelled.
+  let timedOut = false;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  let signal = opts.signal;
+  if (opts.timeoutMs !== undefined) {
+    const ac = new AbortController();
+    opts.signal?.addEventListener("abort", () => ac.abort(), { once: true });
+    if (opts.signal?.aborted) ac.abort();
+    deadline = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, opts.timeoutMs);
+    signal = ac.signal;
+  }
   const wf = opts.resume?.workflow ?? opts.workflow;
   const depth = opts.depth ?? 0;
   const limiter = opts.limiter ?? new Semaphore(opts.concurrency);
@@ -135,6 +217,7 @@ export async function executeWorkflow(
       depth,
       ...(opts.parentRunId ? { parentRunId: opts.parentRunId } : {}),
       triggerSource: opts.triggerSource ?? "cli",
+      ...(opts.via ? { via: opts.via } : {}),
       ...(opts.driver ? { driver: opts.driver } : {}),
       concurrency: limiter.limit,
       jobs: [],
@@ -280,6 +363,7 @@ export async function executeWorkflow(
         "swamp.workflow.step": rec.name,
       }), async (span) => {
         const t = performance.now();
+        let guarded = false;
         rec.status = "running";
         rec.startedAt = now();
         emit({ type: "step_started", job: job.name, step: rec.name });
@@ -295,60 +379,85 @@ export async function executeWorkflow(
           const ev = (v: unknown, field: string) =>
             evaluateValue(repo, v, { ...site, field }, inputs, vars);
           const task = step.task;
-          const taskInputs =
-            (await ev(task.inputs ?? {}, "task.inputs")) as Record<
-              string,
-              unknown
-            >;
-          const driver = opts.driver ?? step.driver ?? job.driver ?? wf.driver;
-          if (task.type === "model_method") {
-            const target = String(
-              await ev(task.modelIdOrName, "task.modelIdOrName"),
-            );
-            const method = String(await ev(task.methodName, "task.methodName"));
-            rec.model = target;
-            rec.method = method;
-            if (driver) rec.driver = driver;
-            const release = await limiter.acquire();
-            try {
-              const { runMethod } = await import("../execution/service.ts");
-              const { report } = await runMethod({
-                repo,
-                target,
-                method,
-                flagInputs: [],
-                stdinInputs: taskInputs,
-                driver,
-                signal,
-                statMemo: true,
-                onLog: (line) => opts.onLog?.(key, line),
-                workflowRun: { runId, step: key },
-                onStart: (s) => {
-                  rec.methodRunId = s.runId;
-                  rec.modelId = s.modelId;
-                  rec.modelType = s.type;
-                  void writer.save();
-                },
-              });
-              rec.methodRunId = report.runId;
-              rec.modelId = report.modelId;
-              rec.modelType = report.type;
-              rec.data = report.data;
-              rec.status = report.status === "succeeded"
-                ? "succeeded"
-                : report.status === "cancelled"
-                ? "cancelled"
-                : "failed";
-              if (report.error) rec.error = report.error;
-            } finally {
-              release();
+          if (step.guard !== undefined) {
+            const g = await ev(asExpression(step.guard), "guard");
+            if (truthy(g)) {
+              guarded = true;
+              rec.status = "skipped";
+              rec.reason = "guarded";
+            }
+          }
+          if (guarded) {
+            // already done: nothing runs
+          } else if (task.type === "assert") {
+            rec.severity = task.severity;
+            const v = await ev(asExpression(task.expr), "task.expr");
+            if (truthy(v)) rec.status = "succeeded";
+            else {
+              rec.status = "failed";
+              rec.error = {
+                code: "assertion_failed",
+                message: String(await ev(task.message, "task.message")),
+              };
+              if (SEVERITY[task.severity] < SEVERITY[opts.failOn ?? "low"]) {
+                rec.allowedFailure = true;
+              }
             }
           } else {
-            const target = String(
-              await ev(task.workflowIdOrName, "task.workflowIdOrName"),
-            );
-            rec.workflow = target;
-            rec.status = await runNested(job, rec, target, taskInputs);
+            const taskInputs =
+              (await ev(task.inputs ?? {}, "task.inputs")) as Record<
+                string,
+                unknown
+              >;
+            const driver = opts.driver ?? step.driver ?? job.driver ??
+              wf.driver;
+            if (task.type === "model_method") {
+              const target = String(
+                await ev(task.modelIdOrName, "task.modelIdOrName"),
+              );
+              const method = String(
+                await ev(task.methodName, "task.methodName"),
+              );
+              rec.model = target;
+              rec.method = method;
+              if (driver) rec.driver = driver;
+              const release = await limiter.acquire();
+              try {
+                const report = await runStep({
+                  target,
+                  method,
+                  inputs: taskInputs,
+                  driver,
+                  signal,
+                  onLog: (line) => opts.onLog?.(key, line),
+                  workflowRun: { runId, step: key },
+                  onStart: (s) => {
+                    rec.methodRunId = s.runId;
+                    rec.modelId = s.modelId;
+                    rec.modelType = s.type;
+                    void writer.save();
+                  },
+                });
+                rec.methodRunId = report.runId;
+                rec.modelId = report.modelId;
+                rec.modelType = report.type;
+                rec.data = report.data;
+                rec.status = report.status === "succeeded"
+                  ? "succeeded"
+                  : report.status === "cancelled"
+                  ? "cancelled"
+                  : "failed";
+                if (report.error) rec.error = report.error;
+              } finally {
+                release();
+              }
+            } else {
+              const target = String(
+                await ev(task.workflowIdOrName, "task.workflowIdOrName"),
+              );
+              rec.workflow = target;
+              rec.status = await runNested(job, rec, target, taskInputs);
+            }
           }
         } catch (err) {
           const e = toSwampError(err);
@@ -371,8 +480,10 @@ export async function executeWorkflow(
           duration: rec.duration,
           methodRunId: rec.methodRunId,
           ...(rec.error ? { error: rec.error } : {}),
+          ...(rec.reason ? { reason: rec.reason } : {}),
         });
-        return rec.status;
+        // A guarded step is done already: its dependants go ahead.
+        return guarded ? "succeeded" : rec.status;
       });
     } finally {
       for (const r of releases) r();
@@ -426,6 +537,9 @@ export async function executeWorkflow(
       resume,
       limiter,
       chain,
+      runStep,
+      via: opts.via,
+      failOn: opts.failOn,
       onRunId: (id) => {
         rec.childRunId = id;
         void writer.save();
@@ -657,7 +771,9 @@ export async function executeWorkflow(
       "swamp.workflow.run.id": runId,
     }), async (span) => {
       const states = await Promise.all(wf.jobs.map(runJob));
-      record.status = signal?.aborted
+      record.status = timedOut
+        ? "failed"
+        : signal?.aborted
         ? "cancelled"
         : states.some((s) => s === "failed" || s === "cancelled")
         ? "failed"
@@ -670,7 +786,13 @@ export async function executeWorkflow(
             (s.status === "failed" && !s.allowedFailure) ||
             s.status === "cancelled"
           );
-        record.error = record.status === "cancelled"
+        record.error = timedOut
+          ? {
+            code: "timeout",
+            message:
+              `the workflow run timed out after ${opts.timeoutMs} ms (--timeout); the steps in flight were cancelled; resume it with 'swamp workflow run --resume ${runId}'`,
+          }
+          : record.status === "cancelled"
           ? {
             code: "cancelled",
             message:
@@ -700,6 +822,7 @@ export async function executeWorkflow(
       return record;
     });
   } finally {
+    clearTimeout(deadline);
     lock.release();
   }
 }

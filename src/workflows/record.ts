@@ -52,6 +52,8 @@ export interface StepRecord {
   duration?: number;
   /** Set when the step was done by an earlier attempt of this run (resume). */
   resumed?: boolean;
+  /** An assert step's severity. */
+  severity?: string;
 }
 
 /** One job. */
@@ -79,6 +81,8 @@ export interface WorkflowRun {
   parentRunId?: string;
   /** What started it (`cli`, `schedule`, `workflow`). */
   triggerSource: string;
+  /** `"serve"` when the daemon ran it (its steps in warm workers). */
+  via?: string;
   driver?: string;
   concurrency: number;
   /** Attempts after the first (`--resume`), when each began. */

@@ -30,6 +30,15 @@ export type Task =
     type: "workflow";
     workflowIdOrName: string;
     inputs?: Record<string, unknown>;
+  }
+  | {
+    /** A CEL predicate over earlier data: passes when truthy. */
+    type: "assert";
+    expr: string;
+    /** Shown when it fails; may hold `${{ }}`. */
+    message: string;
+    severity: "low" | "medium" | "high";
+    inputs?: undefined;
   };
 
 /** A step: one method run (or one nested workflow run), maybe per forEach item. */
@@ -41,6 +50,8 @@ export interface Step {
   allowFailure: boolean;
   driver?: string;
   concurrency?: number;
+  /** A CEL expression: when truthy the step is skipped (`guarded`), already done. */
+  guard?: string;
   task: Task;
 }
 
@@ -228,9 +239,32 @@ function task(p: Problems, v: unknown, path: string): Task | undefined {
     if (!wf) return undefined;
     return { type, workflowIdOrName: wf, inputs: ins };
   }
+  if (type === "assert") {
+    const expr = str(p, v, "expr", path, true);
+    const message = str(p, v, "message", path, true);
+    const severity = v.severity ?? "high";
+    if (severity !== "low" && severity !== "medium" && severity !== "high") {
+      p.add(
+        `${path}.severity`,
+        `must be low, medium or high, got '${String(severity)}'`,
+      );
+      return undefined;
+    }
+    if (!expr || !message) return undefined;
+    return { type, expr, message, severity };
+  }
+  if (type === "manual_approval") {
+    p.add(
+      `${path}.type`,
+      "manual_approval steps are not supported yet (see design/workflows.md)",
+    );
+    return undefined;
+  }
   p.add(
     `${path}.type`,
-    `unsupported task type '${String(type)}' (model_method or workflow)`,
+    `unsupported task type '${
+      String(type)
+    }' (model_method, workflow or assert)`,
   );
   return undefined;
 }
@@ -273,6 +307,7 @@ function step(p: Problems, v: unknown, path: string): Step | undefined {
     allowFailure: v.allowFailure === true,
     driver: str(p, v, "driver", path, false),
     concurrency: posInt(p, v, "concurrency", path),
+    guard: str(p, v, "guard", path, false),
     task: t,
   };
 }

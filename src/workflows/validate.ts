@@ -72,15 +72,25 @@ export function modelReferences(exprs: string[]): string[] {
   return [...out];
 }
 
-/** The expressions of a step (its task inputs, forEach list and targets). */
+/** The expressions of a step (its task inputs, forEach list, targets, guard and assert). */
 export function stepExpressions(step: Step): string[] {
+  const t = step.task;
   return expressionsIn([
-    step.task.inputs ?? {},
+    t.inputs ?? {},
     step.forEach?.in ?? null,
-    step.task.type === "model_method"
-      ? [step.task.modelIdOrName, step.task.methodName]
-      : step.task.workflowIdOrName,
+    t.type === "model_method"
+      ? [t.modelIdOrName, t.methodName]
+      : t.type === "workflow"
+      ? t.workflowIdOrName
+      : [asExpression(t.expr), t.message],
+    step.guard !== undefined ? asExpression(step.guard) : null,
   ]);
+}
+
+/** A bare CEL expression (assert `expr`, `guard`) as a `${{ }}` template; one already wrapped stays as it is. */
+export function asExpression(cel: string): string {
+  const t = cel.trim();
+  return t.startsWith("${{") && t.endsWith("}}") ? t : `\${{ ${t} }}`;
 }
 
 /** Template step names a step depends on: declared `dependsOn` plus `steps.<name>` references within the job. */
