@@ -210,7 +210,9 @@ export async function get(ctx: CommandContext): Promise<void> {
 /**
  * The resource with its sensitive values (spec `sensitiveOutput`, fields
  * marked sensitive) shown as `[redacted]`; undefined when the spec has no
- * secrets. Only resources of specs with secrets pay for importing the type.
+ * secrets. The rule comes from the type's catalog description through the
+ * type index (no bundle is imported); only a catalog entry written before
+ * the `sensitiveOutput` flag was catalogued makes it import the type.
  */
 async function redactedContent(
   ctx: CommandContext,
@@ -219,20 +221,36 @@ async function redactedContent(
 ): Promise<unknown> {
   try {
     const repo = await openRepo(ctx.cwd);
-    const { loadCatalog, findType, importModelType } = await import(
-      "../extensions/loader.ts"
-    );
-    const loaded = await loadCatalog(repo, {});
-    const entry = await findType(loaded, meta.modelType);
-    const model = await importModelType(repo, entry);
-    const { sensitiveSpecs, redactSensitive } = await import(
-      "../execution/run_phases.ts"
-    );
-    const rule = sensitiveSpecs(model, entry.info!).get(meta.spec);
-    return rule ? redactSensitive(JSON.parse(text), rule) : undefined;
+    const [{ loadTypeIndex, readTypeDetail }, sensitive] = await Promise.all([
+      import("../extensions/type_index.ts"),
+      import("../models/sensitive.ts"),
+    ]);
+    const indexed = await loadTypeIndex(repo, {});
+    const summary = indexed.types.find((t) => t.type === meta.modelType);
+    const detail = summary ? await readTypeDetail(repo, summary) : undefined;
+    let rule = detail
+      ? sensitive.catalogSensitiveRule(detail.info?.resources?.[meta.spec])
+      : null;
+    if (rule === null) rule = await importedRule(repo, meta);
+    return rule ? sensitive.redactSensitive(JSON.parse(text), rule) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The redaction rule from the imported model type (old catalog entries). */
+async function importedRule(
+  repo: Repo,
+  meta: DataMeta,
+): Promise<"all" | Set<string> | undefined> {
+  const { loadCatalog, findType, importModelType } = await import(
+    "../extensions/loader.ts"
+  );
+  const loaded = await loadCatalog(repo, {});
+  const entry = await findType(loaded, meta.modelType);
+  const model = await importModelType(repo, entry);
+  const { sensitiveSpecs } = await import("../execution/run_phases.ts");
+  return sensitiveSpecs(model, entry.info!).get(meta.spec);
 }
 
 /** The asked-for (or newest) version's metadata and content, checksum verified. */

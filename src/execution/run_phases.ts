@@ -42,25 +42,17 @@ import {
 import type { Driver } from "./driver.ts";
 import { resolveDriver } from "./drivers.ts";
 import { processSecrets } from "../vaults/secret_set.ts";
+import {
+  REDACTED,
+  redactSensitive,
+  sensitiveKeys,
+} from "../models/sensitive.ts";
 import { setLongTimeout } from "./long_timer.ts";
 import { newRunId } from "./run_id.ts";
 import type { RunRequest, RunStart } from "./service.ts";
 
-const REDACTED = "[redacted]";
-
 /** How long to wait for an out-of-process driver to stop its code after an abort. */
 const STOP_WAIT_MS = 15_000;
-
-function sensitiveKeys(schema: unknown): Set<string> {
-  const props =
-    (schema as { properties?: Record<string, { sensitive?: boolean }> })
-      ?.properties ?? {};
-  return new Set(
-    Object.entries(props).filter(([, p]) => p?.sensitive === true).map(([k]) =>
-      k
-    ),
-  );
-}
 
 function redact(
   values: Record<string, unknown>,
@@ -923,22 +915,4 @@ export function sensitiveValues(
   return out.filter((s) => s.length >= 3);
 }
 
-/** Replaces the secret values of a stored object by `[redacted]` (for display). */
-export function redactSensitive(
-  data: unknown,
-  rule: "all" | Set<string>,
-): unknown {
-  const all = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(all)
-      : v && typeof v === "object"
-      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, all(x)]))
-      : v === null || v === undefined
-      ? v
-      : REDACTED;
-  if (rule === "all") return all(data);
-  if (!data || typeof data !== "object" || Array.isArray(data)) return data;
-  return Object.fromEntries(
-    Object.entries(data).map(([k, v]) => [k, rule.has(k) ? all(v) : v]),
-  );
-}
+export { redactSensitive };

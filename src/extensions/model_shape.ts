@@ -106,6 +106,8 @@ export function describeModelType(model: ModelType): TypeInfo {
         schema: jsonSchemaOf(r.schema),
         lifetime: r.lifetime,
         garbageCollection: r.garbageCollection,
+        // Always a boolean: `data get` redacts from the catalog alone.
+        sensitiveOutput: r.sensitiveOutput === true,
       }]),
     ),
     files: Object.fromEntries(

@@ -1,0 +1,65 @@
+// `data get` redacts sensitive values from the catalog's description of the
+// resource spec (sensitiveOutput, fields marked sensitive) without importing
+// the model type's bundle (issue 14: data get at scale).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { expectCode, makeRepo, swamp } from "./helpers.ts";
+
+async function repoWithData(mark: string): Promise<string> {
+  const repo = await makeRepo({ "secrets.ts": "models/secrets.ts" });
+  const env = { SWAMP_TEST_IMPORT_MARK: mark };
+  expectCode(
+    await swamp(["model", "create", "@test/secrets", "s"], { cwd: repo, env }),
+    0,
+  );
+  expectCode(
+    await swamp(["model", "method", "run", "s", "write", "--no-daemon"], {
+      cwd: repo,
+      env,
+    }),
+    0,
+  );
+  return repo;
+}
+
+Deno.test("data get redacts sensitive values from the catalog without importing the bundle", async () => {
+  const mark = join(await Deno.makeTempDir(), "imports.txt");
+  const repo = await repoWithData(mark);
+  // The run imported the model: the marker works.
+  assert(Deno.readTextFileSync(mark).includes("imported"));
+  Deno.removeSync(mark);
+  const env = { SWAMP_TEST_IMPORT_MARK: mark };
+
+  const all = await swamp(["data", "get", "s", "all", "--json"], {
+    cwd: repo,
+    env,
+  });
+  expectCode(all, 0);
+  assert.deepEqual(all.json().content, {
+    user: "[redacted]",
+    token: "[redacted]",
+  });
+
+  const field = await swamp(["data", "get", "s", "field"], { cwd: repo, env });
+  expectCode(field, 0);
+  assert(!field.stdout.includes("pw-field-secret"), field.stdout);
+  assert.deepEqual(JSON.parse(field.stdout), {
+    user: "svc-field",
+    password: "[redacted]",
+  });
+
+  const plain = await swamp(["data", "get", "s", "plain", "--json"], {
+    cwd: repo,
+    env,
+  });
+  expectCode(plain, 0);
+  assert.deepEqual(plain.json().content, { note: "visible-note" });
+
+  let imported = "";
+  try {
+    imported = Deno.readTextFileSync(mark);
+  } catch {
+    // no import: the marker was never written
+  }
+  assert.deepEqual(imported, "", "data get imported the model's bundle");
+});
