@@ -419,3 +419,92 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "workflow: assert steps pass or fail by their CEL predicate (--fail-on), guards skip steps already done",
+  opts,
+  async () => {
+    const dir = await repo();
+    await Deno.copyFile(
+      join(WF, "checks.yaml"),
+      join(dir, "workflows", "workflow-checks.yaml"),
+    );
+    try {
+      // Default --fail-on low: the failed low-severity assert fails the run.
+      const r = await swamp(
+        ["workflow", "run", "checks", "--json", "--no-daemon"],
+        { cwd: dir },
+      );
+      expectCode(r, 1);
+      const run = r.json();
+      assert.equal(step(run, "main", "value-ok").status, "succeeded");
+      const low = step(run, "main", "value-low");
+      assert.equal(low.status, "failed");
+      assert.equal(low.error.code, "assertion_failed");
+      assert.equal(low.error.message, "got hello, wanted nope");
+      assert.equal(low.severity, "low");
+      const g = step(run, "main", "skipped-by-guard");
+      assert.equal(g.status, "skipped");
+      assert.equal(g.reason, "guarded");
+      assert.equal(g.methodRunId, undefined);
+      // A guarded step counts as done: its dependant runs.
+      assert.equal(step(run, "main", "after-guard").status, "succeeded");
+      // --fail-on medium: the low assert is an allowed failure; the run succeeds.
+      const m = await swamp(
+        ["workflow", "run", "checks", "--json", "--fail-on", "medium"],
+        { cwd: dir },
+      );
+      expectCode(m, 0);
+      assert.equal(step(m.json(), "main", "value-low").allowedFailure, true);
+      // Guard false (another word): the failing step runs and fails.
+      const w = await swamp(
+        ["workflow", "run", "checks", "--json", "--input", "word=bye"],
+        { cwd: dir },
+      );
+      expectCode(w, 1);
+      assert.equal(step(w.json(), "main", "skipped-by-guard").status, "failed");
+      assert.equal(step(w.json(), "main", "value-ok").status, "succeeded");
+      expectCode(
+        await swamp(["workflow", "run", "checks", "--fail-on", "bad"], {
+          cwd: dir,
+        }),
+        2,
+      );
+    } finally {
+      await Deno.remove(join(dir, "workflows", "workflow-checks.yaml"));
+    }
+  },
+);
+
+Deno.test(
+  "workflow: --timeout cancels the steps in flight; the run fails with 'timeout' and stays resumable",
+  opts,
+  async () => {
+    const dir = await repo();
+    const r = await swamp([
+      "workflow",
+      "run",
+      "diamond",
+      "--json",
+      "--no-daemon",
+      "--timeout",
+      "200ms",
+    ], { cwd: dir });
+    expectCode(r, 1);
+    const run = r.json();
+    assert.equal(run.status, "failed");
+    assert.equal(run.error.code, "timeout");
+    assert.match(run.error.message, /--resume/);
+    // bottom waits for two 400 ms steps: it can never start within 200 ms.
+    const bottom = job(run, "bottom");
+    assert.equal(bottom.status, "cancelled", JSON.stringify(run.jobs));
+    assert.equal(step(run, "bottom", "end").status, "cancelled");
+    assert.equal(step(run, "bottom", "end").methodRunId, undefined);
+    expectCode(
+      await swamp(["workflow", "run", "diamond", "--timeout", "soon"], {
+        cwd: dir,
+      }),
+      2,
+    );
+  },
+);

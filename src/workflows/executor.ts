@@ -355,7 +355,11 @@ export async function executeWorkflow(
     if (jobSlots) releases.push(await jobSlots.acquire());
     if (stepSlots) releases.push(await stepSlots.acquire());
     try {
-      if (signal?.aborted) return "cancelled";
+      if (signal?.aborted) {
+        rec.status = "cancelled";
+        rec.reason = "the run was stopped before this step started";
+        return "cancelled";
+      }
       return await withSpan("swamp.workflow.step", () => ({
         "swamp.workflow": wf.name,
         "swamp.workflow.run.id": runId,
@@ -576,7 +580,15 @@ export async function executeWorkflow(
       deps.map((d) => templates.get(d) ?? Promise.resolve<State>("succeeded")),
     );
     void stepByName;
-    if (signal?.aborted) return "cancelled";
+    if (signal?.aborted) {
+      for (const s of jr.steps) {
+        if (s.template === step.name && s.status === "pending") {
+          s.status = "cancelled";
+          s.reason = "the run was stopped before this step started";
+        }
+      }
+      return "cancelled";
+    }
     const blocked = deps.find((d, i) =>
       !satisfies(explicit.get(d) ?? { type: "succeeded" }, states[i])
     );
@@ -694,7 +706,17 @@ export async function executeWorkflow(
     const deps = await Promise.all(
       job.dependsOn.map((d) => runJob(byName.get(d.job!)!)),
     );
-    if (signal?.aborted) return "cancelled";
+    if (signal?.aborted) {
+      jr.status = "cancelled";
+      for (const s of jr.steps) {
+        if (s.status === "pending") {
+          s.status = "cancelled";
+          s.reason = "the run was stopped before this step started";
+        }
+      }
+      await writer.save();
+      return "cancelled";
+    }
     const blocked = job.dependsOn.findIndex((d, i) =>
       !satisfies(d.condition, deps[i])
     );
