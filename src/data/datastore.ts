@@ -7,6 +7,13 @@ import { commitRecord, type OpenCommit } from "./commit.ts";
 import { type Hasher, hashFile, newHasher } from "./hasher.ts";
 import type { CommitRecord, StorePaths } from "./journal.ts";
 import { checkInstanceName } from "./names.ts";
+import {
+  lifetimeMs,
+  type RetentionPolicy,
+  retentionPolicy,
+  type VersionAge,
+  versionsToPrune,
+} from "./retention.ts";
 
 /** Metadata stored beside each data version's content. */
 export interface DataMeta {
@@ -148,6 +155,10 @@ export interface Staged {
   version: number;
   dir: string;
   gc?: number;
+  /** How the instance's versions are retained once this one commits. */
+  policy?: RetentionPolicy;
+  /** This version's lifetime in ms, when it is a duration. */
+  lifetimeMs?: number;
   sealed?: boolean;
 }
 
@@ -330,6 +341,12 @@ export class RunWrites {
   ): Promise<DataMeta> {
     const contentPath = join(staged.dir, CONTENT_FILE);
     const metaPath = join(staged.dir, META_FILE);
+    // Bad retention settings fail the write before anything is sealed.
+    const where = `${spec} '${staged.instance}'`;
+    const policy = options.gc !== undefined && options.gc > 0
+      ? { keep: options.gc }
+      : retentionPolicy(options.garbageCollection, where);
+    const lifetime = lifetimeMs(options.lifetime, where);
     let meta: DataMeta;
     try {
       digest ??= await hashFile(contentPath);
@@ -354,7 +371,9 @@ export class RunWrites {
     } catch (err) {
       throw this.fail(err, `${spec} '${staged.instance}' (${metaPath})`);
     }
-    staged.gc = options.gc;
+    staged.gc = policy.keep;
+    staged.policy = policy;
+    staged.lifetimeMs = lifetime;
     staged.sealed = true;
     const handle: DataHandle = {
       name: staged.instance,
@@ -386,25 +405,22 @@ export class RunWrites {
   async #plan(): Promise<CommitRecord> {
     const rel = (dir: string) => dir.slice(this.modelDir.length + 1);
     const renames: CommitRecord["renames"] = [];
-    const gcOf = new Map<string, number | undefined>();
+    const newestOf = new Map<string, Staged>();
     for (const s of this.#staged) {
       if (!s.sealed) continue;
       await syncDir(s.dir);
       renames.push({ from: rel(s.dir), to: `${s.instance}/${s.version}` });
-      gcOf.set(s.instance, s.gc);
+      newestOf.set(s.instance, s);
     }
     const prunes: string[] = [...this.#versionDeletes];
-    for (const [instance, gc] of gcOf) {
+    const now = Date.now();
+    for (const [instance, newest] of newestOf) {
       await syncDir(join(this.modelDir, instance));
-      if (!gc || gc <= 0) continue;
-      const all = [
-        ...listVersions(join(this.modelDir, instance)),
-        ...this.#staged.filter((s) => s.sealed && s.instance === instance)
-          .map((s) => s.version),
-      ].sort((a, b) => a - b);
-      for (const v of all.slice(0, Math.max(0, all.length - gc))) {
-        prunes.push(`${instance}/${v}`);
-      }
+      prunes.push(
+        ...this.#retentionPrunes(instance, newest, now).map((v) =>
+          `${instance}/${v}`
+        ),
+      );
     }
     const dataRel = this.modelDir.slice(this.store.dataDir.length + 1);
     return {
@@ -416,6 +432,47 @@ export class RunWrites {
       prunes,
       handles: this.#handles,
     };
+  }
+
+  /**
+   * Versions of `instance` that retention removes when `newest` commits:
+   * by count, by age (a duration `garbageCollection`) and, when the newest
+   * version's lifetime is a duration, every version whose own duration
+   * lifetime has passed. Ages come from meta.json, read only when needed.
+   */
+  #retentionPrunes(instance: string, newest: Staged, now: number): number[] {
+    const policy = newest.policy ?? {};
+    const byAge = policy.maxAgeMs !== undefined ||
+      newest.lifetimeMs !== undefined;
+    if (policy.keep === undefined && !byAge) return [];
+    const dir = join(this.modelDir, instance);
+    const versions: VersionAge[] = listVersions(dir).map((version) => {
+      if (!byAge) return { version, createdMs: NaN };
+      const meta = readMeta(dir, version) as
+        | (DataMeta & { lifetime?: unknown })
+        | undefined;
+      let own: number | undefined;
+      try {
+        own = lifetimeMs(meta?.lifetime, instance);
+      } catch {
+        own = undefined; // an old version with an unknown lifetime never expires
+      }
+      return {
+        version,
+        createdMs: meta ? Date.parse(meta.createdAt) : NaN,
+        lifetimeMs: own,
+      };
+    });
+    for (const s of this.#staged) {
+      if (s.sealed && s.instance === instance) {
+        versions.push({
+          version: s.version,
+          createdMs: now,
+          lifetimeMs: s.lifetimeMs,
+        });
+      }
+    }
+    return versionsToPrune(versions, policy, now);
   }
 
   /**

@@ -22,13 +22,13 @@ export interface TypeInfo {
     description: string;
     schema: unknown;
     lifetime?: string | number;
-    garbageCollection?: number;
+    garbageCollection?: number | string;
   }>;
   files: Record<string, {
     description: string;
     contentType: string;
     lifetime?: string | number;
-    garbageCollection?: number;
+    garbageCollection?: number | string;
   }>;
 }
 

@@ -11,7 +11,9 @@ const fn = z.custom<(...args: unknown[]) => unknown>(
   { message: "must be a function" },
 );
 const lifetime = z.union([z.string(), z.number()]).optional();
-const gc = z.number().int().positive().optional();
+// swamp: a count of versions to keep, or a duration ("7d"); checked at write.
+const gc = z.union([z.number().int().positive(), z.string().min(1)])
+  .optional();
 
 /** Pattern of model type names: `@collective/name[/sub...]`. */
 export const TYPE_NAME = /^@[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)+$/;

@@ -6,8 +6,8 @@ export interface ResourceSpec {
   description?: string;
   schema: z.ZodType;
   lifetime?: string | number;
-  /** Keep only the newest N versions of each instance. */
-  garbageCollection?: number;
+  /** Versions kept: the newest N, or those younger than a duration ("7d"). */
+  garbageCollection?: number | string;
   /** Tags added to every write of this spec. */
   tags?: Record<string, string>;
   /** Every field is a secret (stored through a vault). */
@@ -21,7 +21,7 @@ export interface FileSpec {
   description?: string;
   contentType?: string;
   lifetime?: string | number;
-  garbageCollection?: number;
+  garbageCollection?: number | string;
   /** Line-oriented content (recorded in the data's metadata). */
   streaming?: boolean;
   /** Tags added to every write of this spec. */
