@@ -8,6 +8,7 @@ import {
   checkModelRef,
   checkTypeName,
 } from "../data/names.ts";
+import { loadBoundedYaml, MAX_YAML_NODES } from "../util/yaml.ts";
 
 /** A definition: a named, configured instance of a model type (models/<type>/<name>.yaml). */
 export interface Definition {
@@ -75,7 +76,7 @@ export const MAX_DEFINITION_BYTES = 1024 * 1024;
  * Most values a parsed definition may hold once YAML aliases are followed:
  * a few dozen aliases can otherwise expand to billions of values.
  */
-export const MAX_DEFINITION_NODES = 100_000;
+export const MAX_DEFINITION_NODES = MAX_YAML_NODES;
 
 /** Error for a definition file holding bad input: names the file and field; exit 2. */
 function invalidField(rel: string, field: string, why: string): SwampError {
@@ -85,20 +86,6 @@ function invalidField(rel: string, field: string, why: string): SwampError {
     { file: rel, field },
     ExitCode.usage,
   );
-}
-
-/** Counts values reachable from `root` (aliases counted each time), up to `limit`. */
-function exceedsNodes(root: unknown, limit: number): boolean {
-  const stack: unknown[] = [root];
-  let count = 0;
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (++count > limit) return true;
-    if (typeof v === "object" && v !== null) {
-      for (const child of Object.values(v)) stack.push(child);
-    }
-  }
-  return false;
 }
 
 /**
@@ -113,41 +100,13 @@ export async function parseDefinition(
   text: string,
 ): Promise<Definition> {
   const rel = relative(repo.root, file);
-  if (text.length > MAX_DEFINITION_BYTES) {
-    throw new SwampError(
-      "definition_invalid",
-      `${rel}: definition is ${text.length} bytes, more than the ${MAX_DEFINITION_BYTES} allowed`,
-      { file: rel },
-      ExitCode.usage,
-    );
-  }
-  const { load } = await import("js-yaml");
-  let raw: unknown;
-  try {
-    raw = load(text);
-  } catch (err) {
-    const e = err as {
-      mark?: { line: number; column: number };
-      reason?: string;
-      message: string;
-    };
-    const line = e.mark ? `:${e.mark.line + 1}:${e.mark.column + 1}` : "";
-    throw new SwampError(
-      "definition_invalid",
-      `${rel}${line}: malformed YAML: ${e.reason ?? e.message.split("\n")[0]}`,
-      { file: rel, line: e.mark ? e.mark.line + 1 : undefined },
-    );
-  }
-  // Aliases share one parsed value, so parsing is cheap; whatever walks the
-  // result later (validation, JSON) pays for every reference. Bound it here.
-  if (text.includes("*") && exceedsNodes(raw, MAX_DEFINITION_NODES)) {
-    throw new SwampError(
-      "definition_invalid",
-      `${rel}: YAML aliases ('*name') expand to more than ${MAX_DEFINITION_NODES} values; refusing to read it`,
-      { file: rel, field: "(aliases)" },
-      ExitCode.usage,
-    );
-  }
+  const raw = await loadBoundedYaml(text, {
+    rel,
+    what: "definition",
+    code: "definition_invalid",
+    maxBytes: MAX_DEFINITION_BYTES,
+    maxNodes: MAX_DEFINITION_NODES,
+  });
   const bad = (field: string, why: string): never => {
     throw invalidField(rel, field, why);
   };
@@ -424,6 +383,43 @@ async function readAll(
   return out;
 }
 
+/** A name that several definition files use: the id must be given instead (exit 2). */
+function sharedNameError(
+  repo: Repo,
+  nameOrId: string,
+  files: string[],
+): SwampError {
+  return new SwampError(
+    "definition_invalid",
+    `definition name '${nameOrId}' is used by several files: ${
+      files.map((f) => relative(repo.root, f)).join(", ")
+    }; use the id instead`,
+    { model: nameOrId },
+    ExitCode.usage,
+  );
+}
+
+/**
+ * Picks the definition `nameOrId` names among scanned candidates: an id
+ * match wins (with every file holding that id); else a name used by exactly
+ * one file; a name used by several files is an error.
+ */
+function pickByIdOrName(
+  repo: Repo,
+  scanned: StoredDefinition[],
+  nameOrId: string,
+): { found?: StoredDefinition; sameId?: string[] } {
+  const byId = scanned.filter((s) => s.definition.id === nameOrId);
+  if (byId.length > 0) {
+    return { found: byId[0], sameId: byId.map((s) => s.file) };
+  }
+  const byName = scanned.filter((s) => s.definition.name === nameOrId);
+  if (byName.length > 1) {
+    throw sharedNameError(repo, nameOrId, byName.map((s) => s.file));
+  }
+  return { found: byName[0] };
+}
+
 /**
  * `findDefinition` through the index: the candidate files it names are read
  * (so what is returned is always the file's current text). Undefined when
@@ -437,14 +433,7 @@ async function findIndexed(
 ): Promise<StoredDefinition | undefined> {
   const hits = index.byBase(nameOrId);
   if (hits.length > 1) {
-    throw new SwampError(
-      "definition_invalid",
-      `definition name '${nameOrId}' is used by several files: ${
-        hits.map((h) => relative(repo.root, h)).join(", ")
-      }; use the id instead`,
-      { model: nameOrId },
-      ExitCode.usage,
-    );
+    throw sharedNameError(repo, nameOrId, hits);
   }
   let found: StoredDefinition | undefined;
   let sameId: string[] | undefined;
@@ -456,23 +445,7 @@ async function findIndexed(
       .filter((s) =>
         s.definition.id === nameOrId || s.definition.name === nameOrId
       );
-    const byId = scanned.filter((s) => s.definition.id === nameOrId);
-    const byName = scanned.filter((s) => s.definition.name === nameOrId);
-    if (byId.length > 0) {
-      found = byId[0];
-      sameId = byId.map((s) => s.file);
-    } else if (byName.length > 1) {
-      throw new SwampError(
-        "definition_invalid",
-        `definition name '${nameOrId}' is used by several files: ${
-          byName.map((h) => relative(repo.root, h.file)).join(", ")
-        }; use the id instead`,
-        { model: nameOrId },
-        ExitCode.usage,
-      );
-    } else if (byName.length === 1) {
-      found = byName[0];
-    }
+    ({ found, sameId } = pickByIdOrName(repo, scanned, nameOrId));
   }
   if (!found) return undefined;
   if (options.checkDuplicates !== false) {
@@ -497,14 +470,7 @@ async function findScanning(
   const files = listDefinitionFiles(repo);
   const hits = files.filter((f) => basename(f) === `${nameOrId}.yaml`);
   if (hits.length > 1) {
-    throw new SwampError(
-      "definition_invalid",
-      `definition name '${nameOrId}' is used by several files: ${
-        hits.map((h) => relative(repo.root, h)).join(", ")
-      }; use the id instead`,
-      { model: nameOrId },
-      ExitCode.usage,
-    );
+    throw sharedNameError(repo, nameOrId, hits);
   }
   let found: StoredDefinition | undefined;
   let sameId: string[] | undefined;
@@ -517,23 +483,7 @@ async function findScanning(
       nameOrId,
       (d) => d.id === nameOrId || d.name === nameOrId,
     );
-    const byId = scanned.filter((s) => s.definition.id === nameOrId);
-    const byName = scanned.filter((s) => s.definition.name === nameOrId);
-    if (byId.length > 0) {
-      found = byId[0];
-      sameId = byId.map((s) => s.file);
-    } else if (byName.length > 1) {
-      throw new SwampError(
-        "definition_invalid",
-        `definition name '${nameOrId}' is used by several files: ${
-          byName.map((h) => relative(repo.root, h.file)).join(", ")
-        }; use the id instead`,
-        { model: nameOrId },
-        ExitCode.usage,
-      );
-    } else if (byName.length === 1) {
-      found = byName[0];
-    }
+    ({ found, sameId } = pickByIdOrName(repo, scanned, nameOrId));
   }
   if (!found) {
     const { didYouMean } = await import("../cli/suggest.ts");

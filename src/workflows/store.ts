@@ -5,6 +5,7 @@
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { containedJoin, join, relative } from "../util/path.ts";
+import { loadBoundedYaml } from "../util/yaml.ts";
 import { MAX_WORKFLOW_BYTES, toWorkflow, type Workflow } from "./schema.ts";
 
 /** A workflow and the file it came from. */
@@ -33,39 +34,23 @@ export function workflowPath(repo: Repo, name: string): string {
   return containedJoin(workflowsDir(repo), `workflow-${name}.yaml`);
 }
 
-/** Parses a workflow file's text; errors name the file (exit 2). */
+/**
+ * Parses a workflow file's text with the same bounds as definitions
+ * (size, alias expansion); errors name the file (exit 2).
+ */
 export async function parseWorkflow(
   repo: Repo,
   file: string,
   text: string,
 ): Promise<Workflow> {
   const rel = relative(repo.root, file);
-  if (text.length > MAX_WORKFLOW_BYTES) {
-    throw new SwampError(
-      "validation",
-      `${rel}: workflow is ${text.length} bytes, more than the ${MAX_WORKFLOW_BYTES} allowed`,
-      { file: rel },
-      ExitCode.usage,
-    );
-  }
-  const { load } = await import("js-yaml");
-  let raw: unknown;
-  try {
-    raw = load(text);
-  } catch (err) {
-    const e = err as {
-      mark?: { line: number; column: number };
-      reason?: string;
-      message: string;
-    };
-    const at = e.mark ? `:${e.mark.line + 1}:${e.mark.column + 1}` : "";
-    throw new SwampError(
-      "validation",
-      `${rel}${at}: malformed YAML: ${e.reason ?? e.message}`,
-      { file: rel },
-      ExitCode.usage,
-    );
-  }
+  const raw = await loadBoundedYaml(text, {
+    rel,
+    what: "workflow",
+    code: "validation",
+    maxBytes: MAX_WORKFLOW_BYTES,
+    malformedExitCode: ExitCode.usage,
+  });
   return toWorkflow(raw, rel);
 }
 
