@@ -59,8 +59,9 @@ async function readManifest(
   }
   const name = raw.name;
   const version = raw.version;
-  if (typeof name !== "string" || !name) {
-    m.error = `${relative(root, path)}: 'name' is missing`;
+  const shapeError = manifestShapeError(raw);
+  if (shapeError) {
+    m.error = `${relative(root, path)}: ${shapeError}`;
     return m;
   }
   const paths = raw.paths as { base?: unknown } | undefined;
@@ -92,13 +93,58 @@ async function readManifest(
     }
   }
   m.info = {
-    name,
-    version: typeof version === "string" ? version : String(version ?? ""),
+    name: name as string,
+    version: version as string,
     dir: relative(root, dir),
     additionalFiles: strings(raw.additionalFiles),
     dependencies: strings(raw.dependencies),
   };
   return m;
+}
+
+/** Manifest `name` as swamp accepts it: `@collective/name[/sub...]` (or without `@`). */
+export const MANIFEST_NAME = /^@?[a-z0-9_-]+(\/[a-z0-9_-]+)+$/;
+
+/** Manifest `version` as swamp accepts it: CalVer `YYYY.MM.DD.MICRO`. */
+export const MANIFEST_VERSION = /^(\d{4})\.(\d{2})\.(\d{2})\.(\d+)$/;
+
+/**
+ * Why a parsed manifest does not have swamp's v1 shape (`manifestVersion: 1`,
+ * a scoped `name`, a CalVer `version`), naming the field and the value; or
+ * undefined when it does.
+ */
+export function manifestShapeError(
+  raw: Record<string, unknown>,
+): string | undefined {
+  const got = (v: unknown) => `(got ${JSON.stringify(v) ?? String(v)})`;
+  if (!("manifestVersion" in raw)) {
+    return "'manifestVersion' is missing (it must be 1)";
+  }
+  if (raw.manifestVersion !== 1) {
+    return `'manifestVersion' must be 1 ${got(raw.manifestVersion)}`;
+  }
+  if (typeof raw.name !== "string" || !raw.name) {
+    return "'name' is missing (e.g. \"@collective/name\")";
+  }
+  if (!MANIFEST_NAME.test(raw.name)) {
+    return `'name' must look like @collective/name or @collective/name/sub (lowercase letters, digits, - and _) ${
+      got(raw.name)
+    }`;
+  }
+  if (raw.version === undefined || raw.version === null) {
+    return "'version' is missing (CalVer YYYY.MM.DD.MICRO, e.g. \"2026.02.26.1\")";
+  }
+  const v = typeof raw.version === "string"
+    ? MANIFEST_VERSION.exec(raw.version)
+    : null;
+  const month = Number(v?.[2]);
+  const day = Number(v?.[3]);
+  if (!v || month < 1 || month > 12 || day < 1 || day > 31) {
+    return `'version' must be CalVer YYYY.MM.DD.MICRO, quoted (e.g. "2026.02.26.1") ${
+      got(raw.version)
+    }`;
+  }
+  return undefined;
 }
 
 /** Reads a deno.json's local import-map aliases (values starting with ./ or ../). */
