@@ -49,14 +49,20 @@ export function kindDirsOf(modelsDir: string):
  * Finds extension entry files under `modelsDir` (and the reports, vaults,
  * datastores and drivers directories beside it), recursively, skipping `_*` files and directories,
  * dot-directories and `*_test.ts`, and notes each manifest.yaml and
- * deno.json on the way. Sorted, absolute.
+ * deno.json on the way. Sorted, absolute. When `dirs` is given, every
+ * directory read (and each root, present or not) is pushed to it: a file
+ * added, removed or renamed changes one of their mtimes.
  */
-export function discoverExtensionFiles(modelsDir: string): Discovered {
+export function discoverExtensionFiles(
+  modelsDir: string,
+  dirs?: string[],
+): Discovered {
   const files: string[] = [];
   const meta: string[] = [];
   // Synchronous on purpose: many tiny directory reads are faster without the
   // event loop round trips, and this is on the path of every model command.
   const walk = (dir: string): void => {
+    dirs?.push(dir);
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(dir)];

@@ -22,7 +22,7 @@ import type {
 } from "./loader.ts";
 
 /** Index format version; bump when the shape changes. */
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 
 /** A usable type as the index lists it. */
 export type TypeSummary = ReturnType<typeof typeSummary> & {
@@ -37,8 +37,16 @@ export interface TypeIndex {
   deno: string;
   /** Discovered extension files (relative, sorted) when written. */
   files: string[];
-  /** `path\tmtime\tctime\tsize\tino` of every covered file and meta file. */
-  stats: string[];
+  /** Discovered manifest.yaml / deno.json files (relative, sorted). */
+  meta: string[];
+  /** Every directory discovery read, and each root (relative). */
+  dirs: string[];
+  /** Per directory its mtime (ms); MISSING when absent, RECHECK when recent. */
+  dirMtimes: number[];
+  /** Every covered file and meta file (relative), with `st` below. */
+  paths: string[];
+  /** Four numbers per path: mtime, ctime, size, inode (MISSING / RECHECK). */
+  st: number[];
   types: TypeSummary[];
   reports: Record<string, unknown>[];
   problems: LoadProblem[];
@@ -61,16 +69,62 @@ export interface IndexedCatalog {
 const indexFile = (repo: Repo) => join(repo.swampDir, "catalog_index.json");
 const detailDir = (repo: Repo) => join(repo.swampDir, "catalog.d");
 
-function statLine(root: string, path: string): string {
+/** Stat value of a path that does not exist. */
+const MISSING = -3;
+/** Stat value that never matches: modified too recently to be trusted. */
+const RECHECK = -1;
+/**
+ * mtimes come from a coarse clock: a change in the same tick as the stat
+ * would not show. Anything modified this recently when recorded is stored
+ * as RECHECK, so the next command checks it the slow way.
+ */
+const QUIET_MS = 2000;
+
+/** `${root}/${rel}` (paths in the index are relative to the root). */
+const abs = (root: string, rel: string) =>
+  rel.startsWith("/") ? rel : `${root}/${rel}`;
+
+/**
+ * Appends the four stat numbers of `path` (or MISSING / RECHECK) to `out`;
+ * `now` 0 trusts a recent mtime (swamp's own atomic writes: a new inode).
+ */
+function pushStat(path: string, out: number[], now: number): void {
   try {
     const st = Deno.statSync(path);
-    return `${
-      relative(root, path)
-    }\t${st.mtime?.getTime()}\t${st.ctime?.getTime()}\t${st.size}\t${st.ino}`;
+    const m = st.mtime?.getTime() ?? RECHECK;
+    const c = st.ctime?.getTime() ?? RECHECK;
+    const recent = now > 0 && now - Math.max(m, c) < QUIET_MS;
+    out.push(recent ? RECHECK : m, c, st.size, st.ino ?? 0);
   } catch {
-    return `${relative(root, path)}\t-`;
+    out.push(MISSING, MISSING, MISSING, MISSING);
   }
 }
+
+/** True when `path` still has the four numbers at `st[i..i+3]`. */
+function sameStat(path: string, st: number[], i: number): boolean {
+  let s: Deno.FileInfo;
+  try {
+    s = Deno.statSync(path);
+  } catch {
+    return st[i] === MISSING;
+  }
+  return s.mtime?.getTime() === st[i] && s.ctime?.getTime() === st[i + 1] &&
+    s.size === st[i + 2] && (s.ino ?? 0) === st[i + 3];
+}
+
+/** The mtime of a directory as the index stores it. */
+function dirMtime(path: string, now: number): number {
+  try {
+    const m = Deno.statSync(path).mtime?.getTime() ?? RECHECK;
+    return now - m < QUIET_MS ? RECHECK : m;
+  } catch {
+    return MISSING;
+  }
+}
+
+/** True when two sorted lists are equal. */
+const sameList = (a: string[], b: string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 function emptyStats(discovered: number): LoaderStats {
   return {
@@ -91,58 +145,97 @@ function emptyStats(discovered: number): LoaderStats {
  * file was added, removed or touched since it was written, otherwise from
  * loadCatalog (content fast path or rebuild), after which the index is
  * written again.
+ *
+ * The fresh check reads no directory when none of the directories
+ * discovery read changed its mtime (a file added, removed or renamed
+ * changes its directory's), then compares four stat numbers per covered
+ * file (an in-place edit changes the file's own).
  */
 export async function loadTypeIndex(
   repo: Repo,
   options: LoadOptions = {},
 ): Promise<IndexedCatalog> {
   const t0 = performance.now();
-  const { files, meta } = discoverExtensionFiles(repo.modelsDir);
-  const rel = files.map((f) => relative(repo.root, f));
+  const root = repo.root;
   let index: TypeIndex | undefined;
   try {
     index = JSON.parse(await Deno.readTextFile(indexFile(repo)));
   } catch {
     index = undefined;
   }
-  const catalogStat = () => [
-    statLine(repo.root, repo.catalogFile),
-    statLine(repo.root, join(repo.root, "deno.json")),
-  ];
+  let discovered: { files: string[]; meta: string[] } | undefined;
+  let walkedDirs: string[] | undefined;
+  const discover = () => {
+    walkedDirs = [];
+    const d = discoverExtensionFiles(repo.modelsDir, walkedDirs);
+    discovered = d;
+    return d;
+  };
   if (
     index?.format === INDEX_FORMAT && index.swampVersion === SWAMP_VERSION &&
-    index.deno === Deno.version.deno &&
-    index.files.length === rel.length &&
-    index.files.every((f, i) => f === rel[i])
+    index.deno === Deno.version.deno
   ) {
-    const covered = index.stats;
-    let same = true;
-    for (const line of covered) {
-      const path = line.slice(0, line.indexOf("\t"));
-      if (statLine(repo.root, resolve(repo.root, path)) !== line) {
-        same = false;
-        break;
-      }
+    const now = Date.now();
+    const dirsSame = index.dirs.every((d, i) =>
+      dirMtime(abs(root, d), now) === index!.dirMtimes[i]
+    );
+    let setSame = dirsSame;
+    if (!dirsSame) {
+      const d = discover();
+      setSame = sameList(d.files.map((f) => relative(root, f)), index.files) &&
+        sameList(d.meta.map((f) => relative(root, f)), index.meta);
+    }
+    let same = setSame;
+    for (let i = 0; same && i < index.paths.length; i++) {
+      same = sameStat(abs(root, index.paths[i]), index.st, i * 4);
     }
     if (same) {
-      const stats = emptyStats(files.length);
+      if (!dirsSame) {
+        // Something unrelated changed a directory (a README, a helper):
+        // remember the new mtimes so the next command skips the walk.
+        index.dirs = walkedDirs!.map((d) => relative(root, d));
+        index.dirMtimes = walkedDirs!.map((d) => dirMtime(d, now));
+        await writeFileAtomic(indexFile(repo), JSON.stringify(index)).catch(
+          () => {},
+        );
+      }
+      const stats = emptyStats(index.files.length);
       stats.timings.index = Math.round((performance.now() - t0) * 100) / 100;
       return { ...index, stats, fromIndex: true };
     }
   }
   // Taken before the load: a file edited meanwhile fails the next check.
-  const before = new Map<string, string>();
-  for (const p of [...files, ...meta]) before.set(p, statLine(repo.root, p));
+  const now = Date.now();
+  const dirsBefore: number[] = [];
+  const { files, meta } = discovered ?? discover();
+  for (const d of walkedDirs!) dirsBefore.push(dirMtime(d, now));
+  const before = new Map<string, number[]>();
+  const statOf = (p: string) => {
+    const out: number[] = [];
+    pushStat(p, out, now);
+    return out;
+  };
+  for (const p of [...files, ...meta]) before.set(p, statOf(p));
   const { loadCatalog } = await import("./loader.ts");
   const loaded = await loadCatalog(repo, options);
-  const paths = coveredPaths(repo, loaded, files, meta);
+  const paths = [
+    ...coveredPaths(repo, loaded, files, meta),
+    repo.catalogFile,
+    join(root, "deno.json"),
+  ];
+  const st: number[] = [];
   for (const p of paths) {
-    if (!before.has(p)) before.set(p, statLine(repo.root, p));
+    if (p === repo.catalogFile) pushStat(p, st, 0);
+    else st.push(...(before.get(p) ?? statOf(p)));
   }
-  const written = await writeIndex(repo, loaded, rel, [
-    ...paths.map((p) => before.get(p)!),
-    ...catalogStat(),
-  ]);
+  const written = await writeIndex(repo, loaded, {
+    files: files.map((f) => relative(root, f)),
+    meta: meta.map((f) => relative(root, f)),
+    dirs: walkedDirs!.map((d) => relative(root, d)),
+    dirMtimes: dirsBefore,
+    paths: paths.map((p) => relative(root, p)),
+    st,
+  });
   return { ...written, stats: loaded.stats, fromIndex: false };
 }
 
@@ -176,8 +269,10 @@ async function detailKey(e: CatalogEntry): Promise<string> {
 async function writeIndex(
   repo: Repo,
   loaded: LoadedCatalog,
-  files: string[],
-  stats: string[],
+  check: Pick<
+    TypeIndex,
+    "files" | "meta" | "dirs" | "dirMtimes" | "paths" | "st"
+  >,
 ): Promise<TypeIndex> {
   const dir = detailDir(repo);
   await Deno.mkdir(dir, { recursive: true });
@@ -203,8 +298,7 @@ async function writeIndex(
     format: INDEX_FORMAT,
     swampVersion: SWAMP_VERSION,
     deno: Deno.version.deno,
-    files,
-    stats,
+    ...check,
     types,
     reports: loaded.reports.map((r) => ({ file: r.file, ...r.report })),
     problems: loaded.problems,
