@@ -2,7 +2,8 @@
  * Per-step overhead of the workflow executor: one workflow of 100 no-op
  * steps (a chain: each step depends on the one before, so nothing overlaps)
  * against 100 separate `model method run`s of the same no-op method, with
- * and without `swamp serve`, and the floor (deno run of an empty script).
+ * and without `swamp serve`, the same workflow run locally and handed to
+ * `swamp serve` (steps in its warm workers), and the floor (deno run of an empty script).
  * Prints a markdown table for design/perf.md.
  *
  *   deno run -A bench/workflow.ts [--steps N] [--runs N]
@@ -81,7 +82,10 @@ const wfWall: number[] = [];
 const wfInside: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   floor.push((await run(["run", "-A", empty], dir)).ms);
-  const r = await run(swamp("workflow", "run", "bench", "--json"), dir);
+  const r = await run(
+    swamp("workflow", "run", "bench", "--json", "--no-daemon"),
+    dir,
+  );
   wfWall.push(r.ms);
   wfInside.push(JSON.parse(r.out).duration);
 }
@@ -111,6 +115,19 @@ for (let i = 0; i < 100; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 const viaServe = await separate(["--daemon"]);
+// The same workflow handed to the daemon: executor there, steps in its workers.
+const srvWall: number[] = [];
+const srvInside: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const r = await run(
+    swamp("workflow", "run", "bench", "--json", "--daemon"),
+    dir,
+  );
+  const rec = JSON.parse(r.out);
+  if (rec.via !== "serve") throw new Error("the workflow did not run in serve");
+  srvWall.push(r.ms);
+  srvInside.push(rec.duration);
+}
 daemon.kill("SIGTERM");
 await daemon.status;
 
@@ -130,6 +147,16 @@ console.log(
   `| workflow run, executor only (record duration) | ${
     fmt(median(wfInside))
   } | ${fmt(median(wfInside) / STEPS)} |`,
+);
+console.log(
+  `| workflow run through serve, wall (client included) | ${
+    fmt(median(srvWall))
+  } | ${fmt((median(srvWall) - f) / STEPS)} |`,
+);
+console.log(
+  `| workflow run through serve, executor only (record duration) | ${
+    fmt(median(srvInside))
+  } | ${fmt(median(srvInside) / STEPS)} |`,
 );
 console.log(
   `| ${STEPS} separate model method runs, no daemon | ${fmt(local)} | ${
