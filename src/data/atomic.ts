@@ -14,6 +14,26 @@ export async function writeFileAtomic(
   content: Uint8Array | string,
   options: { mode?: number; durable?: boolean } = {},
 ): Promise<void> {
+  const tmp = await writeTempBeside(path, content, options);
+  try {
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Writes `content` to a new temporary file beside `path` (same directory,
+ * created if missing, named `.tmp-<random>-<target name>`), fsynced unless
+ * `durable: false`, and closed. Returns its path; the caller renames or
+ * links it into place and removes it on failure. A failed write removes it.
+ */
+export async function writeTempBeside(
+  path: string,
+  content: Uint8Array | string,
+  options: { mode?: number; durable?: boolean } = {},
+): Promise<string> {
   const dir = dirname(path);
   await Deno.mkdir(dir, { recursive: true });
   const tmp = join(
@@ -29,22 +49,20 @@ export async function writeFileAtomic(
     mode: options.mode ?? 0o644,
   });
   try {
-    let written = 0;
-    while (written < bytes.length) {
-      written += await file.write(bytes.subarray(written));
-    }
-    if (options.durable !== false) await file.sync();
-    file.close();
-    await Deno.rename(tmp, path);
-  } catch (err) {
     try {
+      let written = 0;
+      while (written < bytes.length) {
+        written += await file.write(bytes.subarray(written));
+      }
+      if (options.durable !== false) await file.sync();
+    } finally {
       file.close();
-    } catch {
-      // already closed
     }
+  } catch (err) {
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
+  return tmp;
 }
 
 /** Fsyncs a directory so a rename inside it survives a crash. */

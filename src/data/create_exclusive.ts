@@ -1,4 +1,4 @@
-import { dirname, join } from "../util/path.ts";
+import { writeTempBeside } from "./atomic.ts";
 
 /**
  * Creates `path` with `content` only if nothing exists there yet, and
@@ -13,37 +13,13 @@ export async function createFileExclusive(
   content: string | Uint8Array,
   options: { mode?: number } = {},
 ): Promise<boolean> {
-  const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true });
-  const tmp = join(
-    dir,
-    `.tmp-${crypto.randomUUID().slice(0, 8)}-${path.slice(dir.length + 1)}`,
-  );
-  const bytes = typeof content === "string"
-    ? new TextEncoder().encode(content)
-    : content;
-  const file = await Deno.open(tmp, {
-    write: true,
-    createNew: true,
-    mode: options.mode ?? 0o644,
-  });
+  const tmp = await writeTempBeside(path, content, options);
   try {
-    try {
-      let written = 0;
-      while (written < bytes.length) {
-        written += await file.write(bytes.subarray(written));
-      }
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    try {
-      await Deno.link(tmp, path);
-      return true;
-    } catch (err) {
-      if (err instanceof Deno.errors.AlreadyExists) return false;
-      throw err;
-    }
+    await Deno.link(tmp, path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    throw err;
   } finally {
     await Deno.remove(tmp).catch(() => {});
   }
