@@ -14,7 +14,7 @@ let createHash: Promise<CreateHash> | undefined;
 /**
  * A streaming sha-256 hasher. Web Crypto only digests whole buffers, so
  * this uses `node:crypto`, imported on first use (only runs that stream a
- * file pay for it).
+ * file, and `dataRepository.stream` callers, pay for it).
  */
 export async function newHasher(): Promise<Hasher> {
   createHash ??= import("node:crypto").then((m) =>

@@ -259,8 +259,8 @@ export function createDataRepository(
       const meta = await find(dir, version);
       if (!meta) return;
       const file = join(dir, String(meta.version), CONTENT_FILE);
-      const { newStreamHasher } = await import("./stream_hash.ts");
-      const hasher = await newStreamHasher();
+      const { newHasher } = await import("../../data/hasher.ts");
+      const hasher = await newHasher();
       let size = 0;
       let fh: Deno.FsFile;
       try {
