@@ -31,6 +31,17 @@ create index if not exists runs_model_id on runs(model_id, run_id);
 create table if not exists meta(key text primary key, value text);
 `;
 
+/**
+ * Partial indexes added after schema version 1 (created if missing on open,
+ * so existing indexes are not rebuilt): \`model search\` lists the broken
+ * files and the shared ids on every page; without these, both scan every
+ * row (16-100 ms at 10,000 definitions), with them < 2 ms.
+ */
+const EXTRA_INDEXES = `
+create index if not exists defs_ok_id on defs(id) where error is null;
+create index if not exists defs_bad on defs(file) where error is not null;
+`;
+
 /** Where the index of a `.swamp` directory lives. */
 export function indexPath(swampDir: string): string {
   return join(swampDir, "index.db");
@@ -100,6 +111,11 @@ function create(
       }
     }
     db.exec("pragma synchronous = normal");
+    try {
+      db.exec(EXTRA_INDEXES);
+    } catch {
+      // busy or read-only: the queries still work, only slower
+    }
     return db;
   } catch (err) {
     db.close();
