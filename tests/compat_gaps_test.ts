@@ -118,6 +118,49 @@ Deno.test("extension methods run under --driver raw; the self-contained bundle i
   );
   assert.deepEqual(await latestData(repo, "shout"), { text: "DAILY-DAILY" });
   assert.equal(selfContainedBundles(repo).length, 2);
+
+  // An extension in another collection, bundled with that collection's own
+  // deno.json (bare `zod`), runs under raw too.
+  const loud = join(repo, "extensions", "models", "loud");
+  await Deno.mkdir(loud, { recursive: true });
+  await Deno.writeTextFile(
+    join(loud, "manifest.yaml"),
+    'manifestVersion: 1\nname: "@gapsfix/loud"\nversion: "2026.01.01.1"\npaths:\n  base: manifest\nmodels:\n  - loud.ts\n',
+  );
+  await Deno.writeTextFile(
+    join(loud, "deno.json"),
+    '{ "imports": { "zod": "npm:zod@4" } }\n',
+  );
+  await Deno.writeTextFile(
+    join(loud, "loud.ts"),
+    `import { z } from "zod";
+export const extension = {
+  type: "@swampfix/notebook",
+  resources: { whisperLog: { description: "w", schema: z.object({ text: z.string() }) } },
+  methods: [{ whisper: {
+    description: "lower case",
+    arguments: z.object({}),
+    execute: async (_a, ctx) => ({ dataHandles: [await ctx.writeResource(
+      "whisperLog", "whisper", { text: ctx.globalArgs.heading.toLowerCase() })] }),
+  } }],
+};
+`,
+  );
+  for (const method of ["whisper", "shout"]) {
+    const r = await swamp(
+      ["model", "method", "run", "n1", method, "--driver", "raw"],
+      { cwd: repo },
+    );
+    expectCode(r, 0);
+  }
+  assert.deepEqual(await latestData(repo, "whisper"), { text: "daily" });
+  assert.equal(
+    versionsOf(await instanceDir(repo, "shout")).length,
+    3,
+    "shout still runs with two extensions",
+  );
+  // Two earlier bundles, the new merged one and loud.ts alone (its own config).
+  assert.equal(selfContainedBundles(repo).length, 4);
 });
 
 async function dockerReady(): Promise<boolean> {
