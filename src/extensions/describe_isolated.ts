@@ -4,8 +4,7 @@
 // describer's whole process group is killed, and a fresh describer carries on
 // with the remaining files.
 import { forEachLine } from "../util/lines.ts";
-import type { ExtensionInfo, ReportInfo, TypeInfo } from "./catalog.ts";
-import type { KindInfo } from "./kinds.ts";
+import type { ExportVerdict } from "./export_kinds.ts";
 import {
   DESCRIBE_PREFIX,
   type DescribeMessage,
@@ -20,13 +19,7 @@ export interface DescribeJob {
 }
 
 /** The describer's verdict on one bundle: what it exports, or why it cannot load. */
-export type DescribeResult =
-  | { info: TypeInfo }
-  | { extension: ExtensionInfo }
-  | { report: ReportInfo }
-  | { kind: KindInfo }
-  | { skipped: string }
-  | { error: string };
+export type DescribeResult = ExportVerdict;
 
 /** How to run describers. */
 export interface DescribeOptions {

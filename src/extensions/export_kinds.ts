@@ -6,7 +6,9 @@ import type { ExtensionInfo, ReportInfo, TypeInfo } from "./catalog.ts";
 import {
   checkModelExport,
   describeModelType,
+  fn,
   jsonSchemaOf,
+  zodSchema,
 } from "./model_shape.ts";
 import { EXTENSION_KINDS, type KindInfo } from "./kinds.ts";
 
@@ -19,14 +21,6 @@ export type ExportVerdict =
   | { skipped: string }
   | { error: string };
 
-const zodSchema = z.custom<z.ZodType>(
-  (v) => v instanceof z.ZodType,
-  { message: "must be a zod schema (from the zod module swamp provides)" },
-);
-const fn = z.custom<(...args: unknown[]) => unknown>(
-  (v) => typeof v === "function",
-  { message: "must be a function" },
-);
 const method = z.looseObject({
   description: z.string().optional(),
   arguments: zodSchema.optional(),

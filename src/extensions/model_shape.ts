@@ -2,11 +2,13 @@ import { z } from "zod";
 import type { ModelType } from "../models/model_type.ts";
 import type { TypeInfo } from "./catalog.ts";
 
-const zodSchema = z.custom<z.ZodType>(
+/** A zod schema built with the zod module swamp provides (checked by instanceof). */
+export const zodSchema = z.custom<z.ZodType>(
   (v) => v instanceof z.ZodType,
   { message: "must be a zod schema (from the zod module swamp provides)" },
 );
-const fn = z.custom<(...args: unknown[]) => unknown>(
+/** Any function (a method's `execute`, a check, a factory). */
+export const fn = z.custom<(...args: unknown[]) => unknown>(
   (v) => typeof v === "function",
   { message: "must be a function" },
 );
