@@ -189,7 +189,7 @@ Deno.test("user datastore: a run killed inside its commit is all-or-nothing in t
     const committing = () => {
       try {
         return [...Deno.readDirSync(journal)].some((e) =>
-          /\.commit\.json$/.test(e.name)
+          /^\d.*\.commit\.json$/.test(e.name) // not a .tmp- file mid-write
         );
       } catch {
         return false;
