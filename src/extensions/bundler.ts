@@ -118,34 +118,52 @@ async function runDenoBundle(
   entries: string[],
   outDir: string,
 ): Promise<{ ok: boolean; message: string }> {
-  const args = [
-    "bundle",
-    "--quiet",
-    // Never write a deno.lock into the user's repository.
-    "--no-lock",
-    "--platform=deno",
-    "--format=esm",
+  const result = await denoBundle(batch.deno, batch.root, [
     "--code-splitting",
     `--outdir=${outDir}`,
     ...ZOD_EXTERNALS.map((e) => `--external=${e}`),
     config ? `--config=${config}` : "--no-config",
     ...entries,
-  ];
+  ]);
+  if ("spawnError" in result) {
+    return {
+      ok: false,
+      message: `cannot run ${batch.deno}: ${result.spawnError}`,
+    };
+  }
+  return result;
+}
+
+/**
+ * Runs `deno bundle --quiet --no-lock --platform=deno --format=esm <args>`
+ * in `cwd` (never writing a deno.lock into the user's repository): whether
+ * it succeeded with the bundler's cleaned message, or why deno could not be
+ * started at all.
+ */
+export async function denoBundle(
+  deno: string,
+  cwd: string,
+  args: string[],
+): Promise<{ ok: boolean; message: string } | { spawnError: string }> {
   let output: Deno.CommandOutput;
   try {
-    output = await new Deno.Command(batch.deno, {
-      args,
-      cwd: batch.root,
+    output = await new Deno.Command(deno, {
+      args: [
+        "bundle",
+        "--quiet",
+        "--no-lock",
+        "--platform=deno",
+        "--format=esm",
+        ...args,
+      ],
+      cwd,
       env: { NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).output();
   } catch (err) {
-    return {
-      ok: false,
-      message: `cannot run ${batch.deno}: ${(err as Error).message}`,
-    };
+    return { spawnError: (err as Error).message };
   }
   const text = new TextDecoder().decode(output.stderr) +
     new TextDecoder().decode(output.stdout);

@@ -4,7 +4,7 @@ import type { Repo } from "../repo/repo.ts";
 import { toFileUrl } from "../util/file_url.ts";
 import { join } from "../util/path.ts";
 import type { CatalogEntry } from "./catalog.ts";
-import { cleanBundlerMessage } from "./bundler.ts";
+import { denoBundle } from "./bundler.ts";
 import { requireDeno } from "./deno_exec.ts";
 import { sha256Hex } from "./fingerprint.ts";
 
@@ -134,38 +134,24 @@ async function build(
       mergedEntrySource(join(repo.root, entry.file), sources),
     );
   }
-  let output: Deno.CommandOutput;
+  let result: Awaited<ReturnType<typeof denoBundle>>;
   try {
-    output = await new Deno.Command(deno.path, {
-      args: [
-        "bundle",
-        "--quiet",
-        // Never write a deno.lock into the user's repository.
-        "--no-lock",
-        "--platform=deno",
-        "--format=esm",
-        `--output=${tmp}`,
-        hasConfig ? `--config=${configFile}` : "--no-config",
-        main,
-      ],
-      cwd: repo.root,
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch (err) {
-    throw failed(
-      `cannot run ${deno.path} (${deno.source}): ${(err as Error).message}`,
-    );
+    result = await denoBundle(deno.path, repo.root, [
+      `--output=${tmp}`,
+      hasConfig ? `--config=${configFile}` : "--no-config",
+      main,
+    ]);
   } finally {
     if (exts.length > 0) await Deno.remove(main).catch(() => {});
   }
-  if (!output.success) {
+  if ("spawnError" in result) {
+    throw failed(
+      `cannot run ${deno.path} (${deno.source}): ${result.spawnError}`,
+    );
+  }
+  if (!result.ok) {
     await Deno.remove(tmp).catch(() => {});
-    const text = new TextDecoder().decode(output.stderr) +
-      new TextDecoder().decode(output.stdout);
-    throw failed(cleanBundlerMessage(text));
+    throw failed(result.message);
   }
   await Deno.rename(tmp, path);
 }
