@@ -8,47 +8,10 @@
  */
 import { join } from "node:path";
 import { swampArgs } from "../tests/helpers.ts";
+import { treeRssKb } from "./_lib.ts";
 
-function children(): Map<number, number[]> {
-  const map = new Map<number, number[]>();
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = map.get(ppid) ?? [];
-      list.push(Number(e.name));
-      map.set(ppid, list);
-    } catch {
-      // gone
-    }
-  }
-  return map;
-}
-
-function rssKb(pid: number): number {
-  try {
-    const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(
-      /VmRSS:\s+(\d+)/,
-    );
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Summed RSS (KB) of `pid` and its descendants. */
-export function treeRssKb(pid: number): number {
-  const kids = children();
-  let sum = 0;
-  const stack = [pid];
-  while (stack.length) {
-    const p = stack.pop()!;
-    sum += rssKb(p);
-    stack.push(...(kids.get(p) ?? []));
-  }
-  return sum;
-}
+/** Summed RSS (KB) of a process and its descendants (from bench/_lib.ts). */
+export { treeRssKb };
 
 if (import.meta.main) {
   const repo = Deno.args[0];

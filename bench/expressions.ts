@@ -6,58 +6,21 @@
  *
  *   deno run -A bench/expressions.ts [--runs N]
  */
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import {
+  floorArgs,
+  medianOf as medianOfRuns,
+  numberArg,
+  root,
+  swampArgs as swamp,
+  timeOnce,
+} from "./_lib.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const argRuns = Deno.args.indexOf("--runs");
-const RUNS = argRuns >= 0 ? Number(Deno.args[argRuns + 1]) : 11;
-
-async function timeOnce(args: string[], cwd: string): Promise<number> {
-  const t0 = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const ms = performance.now() - t0;
-  if (!out.success) {
-    throw new Error(
-      `bench command failed: ${args.join(" ")}\n${
-        new TextDecoder().decode(out.stderr)
-      }`,
-    );
-  }
-  return ms;
-}
-
-const swamp = (...args: string[]) => [
-  "run",
-  "-A",
-  "--quiet",
-  "--config",
-  join(root, "deno.json"),
-  join(root, "main.ts"),
-  ...args,
-];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-async function medianOf(fn: () => Promise<number>): Promise<number> {
-  const xs: number[] = [];
-  for (let i = 0; i < RUNS; i++) xs.push(await fn());
-  return median(xs);
-}
+const RUNS = numberArg("--runs", 11);
+const medianOf = (fn: () => Promise<number>) => medianOfRuns(RUNS, fn);
 
 const tmp = await Deno.makeTempDir({ prefix: "swamp-bench-expr-" });
-const empty = join(tmp, "empty.ts");
-await Deno.writeTextFile(empty, "");
+const floorRun = await floorArgs(tmp);
 const repo = join(tmp, "repo");
 await Deno.mkdir(repo);
 await timeOnce(swamp("init"), repo);
@@ -84,7 +47,7 @@ for (const [name, globals] of Object.entries(defs)) {
   );
 }
 // Warm caches (module graph, npm, bundles) and give `ref` data to read.
-await timeOnce(["run", "--quiet", empty], tmp);
+await timeOnce(floorRun, tmp);
 await timeOnce(
   swamp("model", "method", "run", "plain", "emit", "--input", "value=1"),
   repo,
@@ -93,7 +56,7 @@ for (const name of Object.keys(defs)) {
   await timeOnce(swamp("model", "method", "run", name, "show"), repo);
 }
 
-const floor = await medianOf(() => timeOnce(["run", "--quiet", empty], tmp));
+const floor = await medianOf(() => timeOnce(floorRun, tmp));
 const rows: [string, number][] = [["floor: deno run empty.ts", floor]];
 for (
   const [name, label] of [

@@ -6,54 +6,24 @@
  */
 import { join } from "node:path";
 import { generateModels } from "./generate.ts";
+import {
+  floorArgs,
+  median,
+  numberArg,
+  swampArgs as swamp,
+  timeOnce,
+} from "./_lib.ts";
 
-const root = new URL("..", import.meta.url).pathname;
-const arg = (name: string, dflt: number) => {
-  const i = Deno.args.indexOf(name);
-  return i >= 0 ? Number(Deno.args[i + 1]) : dflt;
-};
-const RUNS = arg("--runs", 5);
-const TYPES = arg("--types", 120);
-
-async function timeOnce(args: string[], cwd: string): Promise<number> {
-  const t0 = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const ms = performance.now() - t0;
-  if (!out.success) {
-    throw new Error(new TextDecoder().decode(out.stderr));
-  }
-  return ms;
-}
-
-const swamp = (...a: string[]) => [
-  "run",
-  "-A",
-  "--quiet",
-  "--config",
-  join(root, "deno.json"),
-  join(root, "main.ts"),
-  ...a,
-];
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+const RUNS = numberArg("--runs", 5);
+const TYPES = numberArg("--types", 120);
 
 const tmp = await Deno.makeTempDir({ prefix: "swamp-bench-loader-" });
-const empty = join(tmp, "empty.ts");
-await Deno.writeTextFile(empty, "");
+const floorRun = await floorArgs(tmp);
 const repo = join(tmp, "repo");
 await Deno.mkdir(repo);
 await timeOnce(swamp("init"), repo);
 await generateModels(repo, TYPES);
-await timeOnce(["run", "--quiet", empty], tmp);
+await timeOnce(floorRun, tmp);
 await timeOnce(swamp("model", "type", "search"), repo);
 
 const floor: number[] = [];
@@ -61,7 +31,7 @@ const cold: number[] = [];
 const edited: number[] = [];
 const warm: number[] = [];
 for (let i = 0; i < RUNS; i++) {
-  floor.push(await timeOnce(["run", "--quiet", empty], tmp));
+  floor.push(await timeOnce(floorRun, tmp));
   await Deno.remove(join(repo, ".swamp"), { recursive: true });
   cold.push(await timeOnce(swamp("model", "type", "search"), repo));
   const f = join(repo, "extensions", "models", "area0", "model_0.ts");

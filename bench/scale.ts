@@ -46,10 +46,15 @@ import {
   ensureEmptyRepo,
   ensureRepo,
   parseSizes,
-  root,
   type ScaleManifest,
-  swampArgs,
 } from "./scale_generate.ts";
+import {
+  median,
+  processTree,
+  root,
+  swampArgs,
+  treeRssKb as treeRss,
+} from "./_lib.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -103,40 +108,6 @@ const TIME_BIN = (() => {
   }
 })();
 
-/** Direct children of a process, from /proc. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(e.name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-/** A process and all its descendants. */
-function treeOf(pid: number): number[] {
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i]));
-  return all;
-}
-
-function rssKb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(
-      Deno.readTextFileSync(`/proc/${pid}/status`),
-    );
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Runs deno with `args` in `cwd` once (under /usr/bin/time -v when present),
  * killing the process tree after the timeout.
@@ -160,7 +131,7 @@ async function runOnce(
   let treeRssKb = 0;
   const timer = setTimeout(() => {
     timedOut = true;
-    for (const pid of treeOf(child.pid).reverse()) {
+    for (const pid of processTree(child.pid).reverse()) {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch {
@@ -170,7 +141,7 @@ async function runOnce(
   }, TIMEOUT_MS);
   const poll = opts.pollTree
     ? setInterval(() => {
-      const sum = treeOf(child.pid).reduce((n, p) => n + rssKb(p), 0);
+      const sum = treeRss(child.pid);
       if (sum > treeRssKb) treeRssKb = sum;
     }, 100)
     : undefined;
@@ -214,12 +185,6 @@ function isOneJsonDocument(stdout: string): boolean {
   } catch {
     return false;
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function lastLine(s: string): string {

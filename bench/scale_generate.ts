@@ -30,10 +30,10 @@
  */
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { definitionYaml } from "../src/models/definitions.ts";
 import { dataIdFor } from "../src/models/api/ids.ts";
 import { newRunId } from "../src/execution/run_id.ts";
+import { runChecked, runDeno, swampArgs } from "./_lib.ts";
 
 /** Bump when the generated layout changes (invalidates cached repos). */
 export const GENERATOR_VERSION = 3;
@@ -291,39 +291,7 @@ export function writeTypes(repo: string, count: number): void {
 
 /** Writes `.swamp.yaml`, the dirs and the .gitignore entry as `swamp init` does. */
 async function initRepo(repo: string): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: swampArgs("init"),
-    cwd: repo,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `swamp init failed: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-}
-
-/**
- * The swamp checkout whose `main.ts` is benchmarked: `$SWAMP_BENCH_ROOT`, else
- * this one (point it at e.g. a `git archive` of a commit to measure that
- * commit without the working tree's edits).
- */
-export const root = Deno.env.get("SWAMP_BENCH_ROOT") ??
-  join(dirname(fileURLToPath(import.meta.url)), "..");
-
-/** Arguments that run swamp from source, as bin/swamp does. */
-export function swampArgs(...args: string[]): string[] {
-  return [
-    "run",
-    "-A",
-    "--quiet",
-    "--config",
-    join(root, "deno.json"),
-    join(root, "main.ts"),
-    ...args,
-  ];
+  await runChecked(swampArgs("init"), repo);
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -581,22 +549,15 @@ export async function ensureEmptyRepo(): Promise<ScaleManifest> {
 
 /** Runs the CLI in `repo`; returns stdout, throws with stderr on failure. */
 async function cli(repo: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: swampArgs(...args),
-    cwd: repo,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
+  const out = await runDeno(swampArgs(...args), repo);
   if (!out.success) {
     throw new Error(
-      `swamp ${args.join(" ")} failed (${out.code}): ${
-        new TextDecoder().decode(out.stderr)
-      }${text}`,
+      `swamp ${
+        args.join(" ")
+      } failed (${out.code}): ${out.stderr}${out.stdout}`,
     );
   }
-  return text;
+  return out.stdout;
 }
 
 /**

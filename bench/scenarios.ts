@@ -1,6 +1,13 @@
 import { join } from "node:path";
-import type { Row } from "./e2e.ts";
-import { median, medianOf, swampArgs, timeOnce } from "./e2e.ts";
+import {
+  childrenOf,
+  median,
+  medianOf,
+  type Row,
+  rssKb,
+  swampArgs,
+  timeOnce,
+} from "./_lib.ts";
 
 /** What a scenario gets: a repo with the generated types, a scratch dir, run count and the floor. */
 export interface ScenarioContext {
@@ -196,28 +203,6 @@ async function outOfProcessRuns(ctx: ScenarioContext): Promise<Row[]> {
     });
   }
   return rows;
-}
-
-/** Resident set size (kB) of a process, from /proc. */
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
-  return m ? Number(m[1]) : 0;
-}
-
-/** Direct children of a process (the daemon's worker processes). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(e.name));
-    } catch {
-      // gone
-    }
-  }
-  return out;
 }
 
 /** The trivial run through `swamp serve`, 200 runs in a row, and the daemon's memory. */
