@@ -6,7 +6,9 @@
  * `swamp serve` (steps in its warm workers), and the floor (deno run of an empty script).
  * Prints a markdown table for design/perf.md.
  *
- *   deno run -A bench/workflow.ts [--steps N] [--runs N]
+ *   deno run -A bench/workflow.ts [--steps N] [--runs N] [--serve-only]
+ *
+ * `--serve-only` measures only the workflow through serve (quick iterations).
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +20,7 @@ const arg = (name: string, dflt: number) => {
 };
 const STEPS = arg("--steps", 100);
 const RUNS = arg("--runs", 3);
+const SERVE_ONLY = Deno.args.includes("--serve-only");
 
 const swamp = (...args: string[]) => [
   "run",
@@ -51,7 +54,7 @@ async function run(
 }
 
 const median = (xs: number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN;
 
 const dir = await Deno.makeTempDir({ prefix: "swamp-bench-wf-" });
 await run(swamp("init"), dir);
@@ -82,6 +85,7 @@ const wfWall: number[] = [];
 const wfInside: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   floor.push((await run(["run", "-A", empty], dir)).ms);
+  if (SERVE_ONLY) continue;
   const r = await run(
     swamp("workflow", "run", "bench", "--json", "--no-daemon"),
     dir,
@@ -96,7 +100,7 @@ const separate = async (extra: string[]) => {
   }
   return performance.now() - t0;
 };
-const local = await separate(["--no-daemon"]);
+const local = SERVE_ONLY ? NaN : await separate(["--no-daemon"]);
 const daemon = new Deno.Command(Deno.execPath(), {
   args: swamp("serve"),
   cwd: dir,
@@ -114,7 +118,7 @@ for (let i = 0; i < 100; i++) {
   if (st.success) break;
   await new Promise((r) => setTimeout(r, 100));
 }
-const viaServe = await separate(["--daemon"]);
+const viaServe = SERVE_ONLY ? NaN : await separate(["--daemon"]);
 // The same workflow handed to the daemon: executor there, steps in its workers.
 const srvWall: number[] = [];
 const srvInside: number[] = [];

@@ -13,7 +13,7 @@ import type { LogLine } from "../models/context_impl.ts";
 import type { RunReport } from "../telemetry/run_report.ts";
 import { forEachLine } from "../util/lines.ts";
 import {
-  compareSnapshots,
+  changedSince,
   type Snapshot,
   takeSnapshot,
   trackTimers,
@@ -104,7 +104,12 @@ export async function workerMain(root: string): Promise<void> {
     const why: string[] = [];
     if (methodRan && status !== "succeeded") why.push(`run ${status}`);
     if (timers.pending() > 0) why.push(`${timers.pending()} timers left`);
-    why.push(...compareSnapshots(snapshot, takeSnapshot()).slice(0, 5));
+    try {
+      why.push(...changedSince(snapshot).slice(0, 5));
+    } catch (err) {
+      // The run broke what the check itself uses.
+      why.push(`the clean check failed: ${(err as Error)?.message}`);
+    }
     return why;
   };
 

@@ -292,7 +292,11 @@ export class WorkerPool {
       if (busy + settling >= this.#opts.maxWorkers) return;
       // A worker about to say whether it is clean is usually free in a
       // millisecond or two: wait for it rather than start another.
-      if (!idle && settling > 0 && busy + settling >= this.#opts.minWorkers) {
+      // So is it over a worker still warming up (a second or more).
+      if (
+        (!idle || !idle.ready) && settling > 0 &&
+        busy + settling >= this.#opts.minWorkers
+      ) {
         return;
       }
       const slot = idle ?? this.#spawn();
@@ -312,7 +316,21 @@ export class WorkerPool {
         job: run.job,
         body: run.body,
       });
+      if (run.body.workflowRun) this.#keepSpare();
     }
+  }
+
+  /**
+   * While a workflow runs, one more clean worker stays ready (within
+   * `maxWorkers`): its next step goes there instead of waiting for this
+   * step's worker to report itself clean. It retires when idle as usual.
+   */
+  #keepSpare(): void {
+    if (this.#warmFailing || this.#slots.size >= this.#opts.maxWorkers) return;
+    for (const s of this.#slots) {
+      if (!s.run && s.settling === undefined) return;
+    }
+    this.#idle(this.#spawn());
   }
 
   #onMessage(slot: Slot, m: FromWorker): void {

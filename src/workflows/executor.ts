@@ -439,7 +439,7 @@ export async function executeWorkflow(
                     rec.methodRunId = s.runId;
                     rec.modelId = s.modelId;
                     rec.modelType = s.type;
-                    void writer.save();
+                    void writer.save(false);
                   },
                 });
                 rec.methodRunId = report.runId;
@@ -475,7 +475,9 @@ export async function executeWorkflow(
         rec.duration = since(t);
         span.setAttributes({ "swamp.workflow.step.status": rec.status });
         if (rec.status === "failed") span.fail(rec.error?.message ?? "failed");
-        await writer.save();
+        // Not fsynced: the step's method run report (fsynced) is what
+        // resume trusts; the final save below is durable.
+        await writer.save(false);
         emit({
           type: "step_completed",
           job: job.name,
@@ -598,7 +600,7 @@ export async function executeWorkflow(
       rec.reason = `dependency: step '${blocked}' ${
         states[deps.indexOf(blocked)]
       }`;
-      await writer.save();
+      await writer.save(false);
       emit({
         type: "step_completed",
         job: job.name,

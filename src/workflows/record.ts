@@ -161,18 +161,31 @@ export function listWorkflowRunIds(repo: Repo): string[] {
  */
 export class RecordWriter {
   #queued: Promise<void> | undefined;
+  #queuedDurable = true;
   #chain: Promise<void> = Promise.resolve();
   #failed: unknown;
 
   constructor(readonly file: string, readonly record: WorkflowRun) {}
 
-  /** Resolves once a write that includes every change made so far is on disk. */
-  save(): Promise<void> {
-    if (this.#queued) return this.#queued;
+  /**
+   * Resolves once a write that includes every change made so far is on disk.
+   * `durable: false` skips the fsync (still atomic): for rewrites whose
+   * content resume can rebuild from the fsynced method run reports; a
+   * merged save is durable if any of its callers asked for it.
+   */
+  save(durable = true): Promise<void> {
+    if (this.#queued) {
+      this.#queuedDurable ||= durable;
+      return this.#queued;
+    }
+    this.#queuedDurable = durable;
     const p = this.#chain.then(async () => {
       this.#queued = undefined;
+      const durable = this.#queuedDurable;
       try {
-        await writeFileAtomic(this.file, JSON.stringify(this.record, null, 1));
+        await writeFileAtomic(this.file, JSON.stringify(this.record, null, 1), {
+          durable,
+        });
       } catch (err) {
         this.#failed ??= err;
       }
