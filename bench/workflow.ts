@@ -172,4 +172,5 @@ console.log(
     fmt(viaServe / STEPS)
   } |`,
 );
-await Deno.remove(dir, { recursive: true });
+if (Deno.env.get("BENCH_KEEP")) console.log(dir);
+else await Deno.remove(dir, { recursive: true });

@@ -8,7 +8,7 @@ import { SwampError } from "../cli/errors.ts";
 import { isRunId } from "../execution/run_id.ts";
 import type { DataHandle } from "../models/model_type.ts";
 import type { Repo } from "../repo/repo.ts";
-import { containedJoin, join } from "../util/path.ts";
+import { basename, containedJoin, dirname, join } from "../util/path.ts";
 import type { Workflow } from "./schema.ts";
 
 /** The state of a step, a job or a run. */
@@ -155,6 +155,29 @@ export function listWorkflowRunIds(repo: Repo): string[] {
 }
 
 /**
+ * An atomic rewrite without fsync, done synchronously: a few hundred
+ * microseconds, where the same five steps as async calls cost a couple of
+ * milliseconds of thread-pool round trips on every workflow step.
+ */
+function writeUnsynced(file: string, text: string): void {
+  const tmp = join(
+    dirname(file),
+    `.tmp-${crypto.randomUUID().slice(0, 8)}-${basename(file)}`,
+  );
+  try {
+    Deno.writeTextFileSync(tmp, text, { createNew: true });
+    Deno.renameSync(tmp, file);
+  } catch (err) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never created
+    }
+    throw err;
+  }
+}
+
+/**
  * Writes a record atomically, one write at a time; a save asked for while
  * another waits to start is merged into it (it serialises the record when
  * it starts, so it carries every change made before).
@@ -183,9 +206,9 @@ export class RecordWriter {
       this.#queued = undefined;
       const durable = this.#queuedDurable;
       try {
-        await writeFileAtomic(this.file, JSON.stringify(this.record, null, 1), {
-          durable,
-        });
+        const text = JSON.stringify(this.record, null, 1);
+        if (durable) await writeFileAtomic(this.file, text);
+        else writeUnsynced(this.file, text);
       } catch (err) {
         this.#failed ??= err;
       }
