@@ -128,13 +128,24 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   };
 
   let t = performance.now();
-  const loaded = await loadCatalog(req.repo, {
-    progress: true,
-    statMemo: req.statMemo,
-  });
   const stored = await findDefinition(req.repo, req.target);
   const def = stored.definition;
-  const entry = await findType(loaded, def.type);
+  // The daemon's workers check the catalog by a per-process stat memo; the
+  // CLI reads the type index (no whole-catalog parse at 2,500 types).
+  const { entry, bundledNow: wasBundledNow } = req.statMemo
+    ? await (async () => {
+      const loaded = await loadCatalog(req.repo, {
+        progress: true,
+        statMemo: true,
+      });
+      const e = await findType(loaded, def.type);
+      return { entry: e, bundledNow: loaded.stats.bundled.includes(e.file) };
+    })()
+    : await (await import("../extensions/type_index.ts")).findIndexedType(
+      req.repo,
+      def.type,
+      { progress: true },
+    );
   const info = entry.info!;
   if (!info.methods[req.method]) {
     const { didYouMean } = await import("../cli/suggest.ts");
@@ -146,7 +157,6 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       { method: req.method },
     );
   }
-  const wasBundledNow = loaded.stats.bundled.includes(entry.file);
   counters.bundlesBuilt += wasBundledNow ? 1 : 0;
   t = mark("loadCatalog", t);
 

@@ -327,3 +327,31 @@ export async function readTypeDetail(
     return undefined;
   }
 }
+
+/**
+ * The catalog entry of `type` (its view with extensions applied) for a
+ * method run: from its detail file when the index is fresh, so a run in a
+ * repository of 2,500 types neither parses the whole catalog nor digests
+ * every file; otherwise (and for an unknown or broken type, whose error
+ * names the suggestion or the file) through loadCatalog and findType.
+ * `bundledNow` is true when this call bundled the type's file.
+ */
+export async function findIndexedType(
+  repo: Repo,
+  type: string,
+  options: LoadOptions = {},
+): Promise<{ entry: CatalogEntry; bundledNow: boolean }> {
+  const indexed = await loadTypeIndex(repo, options);
+  const summary = indexed.types.find((t) => t.type === type);
+  const entry = summary ? await readTypeDetail(repo, summary) : undefined;
+  if (entry) {
+    return { entry, bundledNow: indexed.stats.bundled.includes(entry.file) };
+  }
+  const { loadCatalog, findType } = await import("./loader.ts");
+  const loaded = await loadCatalog(repo, options);
+  const found = await findType(loaded, type);
+  return {
+    entry: found,
+    bundledNow: loaded.stats.bundled.includes(found.file),
+  };
+}
