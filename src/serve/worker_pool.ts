@@ -316,7 +316,7 @@ export class WorkerPool {
         job: run.job,
         body: run.body,
       });
-      if (run.body.workflowRun) this.#keepSpare();
+      if (run.body.workflowRun) this.keepSpare();
     }
   }
 
@@ -324,13 +324,17 @@ export class WorkerPool {
    * While a workflow runs, one more clean worker stays ready (within
    * `maxWorkers`): its next step goes there instead of waiting for this
    * step's worker to report itself clean. It retires when idle as usual.
+   * Called when one of its steps takes a worker (`idle` 1), and when a
+   * workflow run arrives (`idle` 2: one for its first step, one spare,
+   * warming up while the run is prepared).
    */
-  #keepSpare(): void {
+  keepSpare(idle = 1): void {
     if (this.#warmFailing || this.#slots.size >= this.#opts.maxWorkers) return;
+    let have = 0;
     for (const s of this.#slots) {
-      if (!s.run && s.settling === undefined) return;
+      if (!s.run && s.settling === undefined) have++;
     }
-    this.#idle(this.#spawn());
+    if (have < idle) this.#idle(this.#spawn());
   }
 
   #onMessage(slot: Slot, m: FromWorker): void {

@@ -83,6 +83,7 @@ export class WorkflowRuns {
     sink: WorkflowSink,
     signal?: AbortSignal,
   ): Promise<{ run: WorkflowRun; exitCode: number }> {
+    this.pool.keepSpare(2); // the spare warms while the run is prepared
     const [{ prepareRun, notForDaemon }, { executeWorkflow }] = await Promise
       .all([
         import("../workflows/prepare.ts"),
