@@ -49,10 +49,14 @@ export async function socketRequest(
 ): Promise<SocketResponse> {
   let conn: Deno.UnixConn | undefined;
   let timedOut = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let disarm = () => {};
+  // AbortSignal.timeout, not setTimeout: in Deno 2.9 the first setTimeout
+  // loads the node:timers layer (~5 ms on the client's path); this timer is
+  // unrefed and never keeps the process alive.
   const expired = new Promise<never>((_, reject) => {
     if (headTimeoutMs === undefined) return;
-    timer = setTimeout(() => {
+    const signal = AbortSignal.timeout(headTimeoutMs);
+    const onAbort = () => {
       timedOut = true;
       try {
         conn?.close();
@@ -64,7 +68,9 @@ export async function socketRequest(
           `no answer from the daemon on ${socket} within ${headTimeoutMs} ms`,
         ),
       );
-    }, headTimeoutMs);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    disarm = () => signal.removeEventListener("abort", onAbort);
   });
   expired.catch(() => {});
   try {
@@ -81,7 +87,7 @@ export async function socketRequest(
     }
     throw err;
   } finally {
-    clearTimeout(timer);
+    disarm();
   }
 }
 
@@ -106,12 +112,14 @@ async function exchange(
     let n = 0;
     while (n < request.length) n += await conn.write(request.subarray(n));
   })().catch((err) => (writeError = err));
-  const reader = conn.readable.getReader();
+  // conn.read, not conn.readable: the stream getter loads the web streams
+  // layer (~4 ms) on the client's path.
+  const chunk = new Uint8Array(64 * 1024);
   let buf: Uint8Array = new Uint8Array();
   const more = async (): Promise<boolean> => {
-    const { value, done } = await reader.read();
-    if (done) return false;
-    buf = concat(buf, value);
+    const n = await conn.read(chunk);
+    if (n === null) return false;
+    buf = concat(buf, chunk.slice(0, n));
     return true;
   };
   let end: number;
@@ -179,7 +187,6 @@ async function exchange(
         }
       }
     } finally {
-      reader.releaseLock();
       try {
         conn.close();
       } catch {
