@@ -62,4 +62,20 @@ Deno.test("data get redacts sensitive values from the catalog without importing 
     // no import: the marker was never written
   }
   assert.deepEqual(imported, "", "data get imported the model's bundle");
+
+  // The type's file edited (plain becomes sensitive): data get sees the
+  // current description, not the index's old one.
+  const file = join(repo, "extensions", "models", "secrets.ts");
+  Deno.writeTextFileSync(
+    file,
+    Deno.readTextFileSync(file).replace(
+      'description: "nothing secret",',
+      'description: "nothing secret", sensitiveOutput: true,',
+    ),
+  );
+  const edited = await swamp(["data", "get", "s", "plain", "--json"], {
+    cwd: repo,
+  });
+  expectCode(edited, 0);
+  assert.deepEqual(edited.json().content, { note: "[redacted]" });
 });

@@ -221,13 +221,20 @@ async function redactedContent(
 ): Promise<unknown> {
   try {
     const repo = await openRepo(ctx.cwd);
-    const [{ loadTypeIndex, readTypeDetail }, sensitive] = await Promise.all([
+    const [typeIndex, sensitive] = await Promise.all([
       import("../extensions/type_index.ts"),
       import("../models/sensitive.ts"),
     ]);
-    const indexed = await loadTypeIndex(repo, {});
-    const summary = indexed.types.find((t) => t.type === meta.modelType);
-    const detail = summary ? await readTypeDetail(repo, summary) : undefined;
+    // The type's own files unchanged: its indexed description is current
+    // (the run that wrote this data refreshed the index).
+    let detail = await typeIndex.freshTypeDetail(repo, meta.modelType);
+    if (!detail) {
+      const indexed = await typeIndex.loadTypeIndex(repo, {});
+      const summary = indexed.types.find((t) => t.type === meta.modelType);
+      detail = summary
+        ? await typeIndex.readTypeDetail(repo, summary)
+        : undefined;
+    }
     let rule = detail
       ? sensitive.catalogSensitiveRule(detail.info?.resources?.[meta.spec])
       : null;

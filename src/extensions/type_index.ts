@@ -355,3 +355,43 @@ export async function findIndexedType(
     bundledNow: loaded.stats.bundled.includes(found.file),
   };
 }
+
+/**
+ * The detail of `type` when the index lists it and none of the files its
+ * entry covers (its file, its extensions' files and their local imports)
+ * changed since the index was written; undefined otherwise (the caller
+ * then goes through loadTypeIndex). Skips the stats of every other file:
+ * for readers that only need this type's description as of the last
+ * index, e.g. `data get`'s redaction of data an earlier run (which
+ * refreshed the index) wrote.
+ */
+export async function freshTypeDetail(
+  repo: Repo,
+  type: string,
+): Promise<CatalogEntry | undefined> {
+  let index: TypeIndex;
+  try {
+    index = JSON.parse(await Deno.readTextFile(indexFile(repo)));
+  } catch {
+    return undefined;
+  }
+  if (
+    index?.format !== INDEX_FORMAT || index.swampVersion !== SWAMP_VERSION ||
+    index.deno !== Deno.version.deno
+  ) return undefined;
+  const summary = index.types.find((t) => t.type === type);
+  const detail = summary ? await readTypeDetail(repo, summary) : undefined;
+  if (!detail) return undefined;
+  const covered = [detail, ...(detail.extensions ?? [])].flatMap((e) => [
+    e.file,
+    ...e.deps,
+  ]);
+  for (const rel of covered) {
+    if (rel.startsWith("builtin:")) continue;
+    const i = index.paths.indexOf(rel);
+    if (i < 0 || !sameStat(abs(repo.root, rel), index.st, i * 4)) {
+      return undefined;
+    }
+  }
+  return detail;
+}
