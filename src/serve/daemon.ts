@@ -377,7 +377,7 @@ export async function startDaemon(
         if (model !== undefined) {
           checkModelRef(model, "query parameter 'model'");
         }
-        const { listDataRows } = await import("../commands/data_cmds.ts");
+        const { listDataRows } = await import("../index/data_rows.ts");
         return json({ data: await listDataRows(repo, model) });
       }
       if (path === `${API}/runs` && req.method === "POST") {
