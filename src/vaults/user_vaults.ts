@@ -4,7 +4,6 @@
 // path.
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
-import { join } from "../util/path.ts";
 import type { VaultProvider } from "./provider.ts";
 
 /** The checked `vault` export of a user vault file. */
