@@ -3,7 +3,10 @@
 // compares the process-wide state with a snapshot taken when it became ready
 // (global_snapshot.ts); a run that changed globals, left timers running, or
 // did not succeed makes the worker report itself unusable, and the daemon
-// replaces it, so no run sees another's changes. The daemon talks to
+// replaces it, so no run sees another's changes. Changes made by importing a
+// type's bundle (before its method runs) instead make the worker affine to
+// that type: it serves only that type's runs from then on, judged against a
+// picture taken after the import. The daemon talks to
 // it over stdin/stdout and kills the process when a run must be stopped and
 // its code does not stop on its own (a Deno Worker thread cannot be stopped
 // while it spins in a loop, a process can; the OS also releases its locks).
@@ -45,7 +48,31 @@ export type FromWorker =
    * Sent after `result`/`error` (off the client's path): whether a later
    * run may use this worker, and if not, why.
    */
-  | { type: "verdict"; job: number; reusable: boolean; dirty?: string[] };
+  | {
+    type: "verdict";
+    job: number;
+    reusable: boolean;
+    dirty?: string[];
+    /**
+     * Set once importing a model type's bundle changed globals (the AWS SDK
+     * adds `globalThis.awslambda`, ...): the worker may serve only runs of
+     * that type from then on.
+     */
+    affinity?: string;
+  }
+  /**
+   * The run's type is not the one this worker is affine to (or its import
+   * changed globals again): sent before `started`, the method did not run;
+   * the daemon queues the run again for a pristine worker.
+   */
+  | { type: "refused"; job: number; key: string; why: string };
+
+/** Thrown from `onStart` to stop a run this worker must not serve. */
+class Refused extends Error {
+  constructor(readonly key: string, why: string) {
+    super(why);
+  }
+}
 
 const encoder = new TextEncoder();
 function post(m: FromWorker): void {
@@ -73,21 +100,28 @@ export async function workerMain(root: string): Promise<void> {
   console.log = console.info = console.debug = forward("stdout");
   console.warn = console.error = forward("stderr");
 
-  const [{ runMethod }, { openRepo }, { loadCatalog }, { installHostZod }] =
-    await Promise.all([
-      import("../execution/service.ts"),
-      import("../repo/repo.ts"),
-      import("../extensions/loader.ts"),
-      import("../extensions/zod_bridge.ts"),
-      import("../models/inputs.ts"),
-    ]);
+  const [
+    { runMethod },
+    { openRepo },
+    { loadCatalog, importCounter },
+    { installHostZod },
+  ] = await Promise.all([
+    import("../execution/service.ts"),
+    import("../repo/repo.ts"),
+    import("../extensions/loader.ts"),
+    import("../extensions/zod_bridge.ts"),
+    import("../models/inputs.ts"),
+  ]);
   installHostZod();
   try {
     await loadCatalog(await openRepo(root), { statMemo: true });
   } catch {
     // reported by the first run that needs the catalog
   }
-  const snapshot: Snapshot = takeSnapshot();
+  /** S0 at ready; S1 (taken after the import) once the worker is affine. */
+  let snapshot: Snapshot = takeSnapshot();
+  /** The model type whose import-time changes this process carries. */
+  let affinity: string | undefined;
   timers.reset();
   post({ type: "ready" });
 
@@ -97,7 +131,32 @@ export async function workerMain(root: string): Promise<void> {
       job,
       reusable: dirty.length === 0,
       ...(dirty.length ? { dirty } : {}),
+      ...(affinity !== undefined ? { affinity } : {}),
     });
+
+  /**
+   * Called when the run is resolved (its bundle imported), before the
+   * method runs. The first import that changes globals makes the worker
+   * affine to the run's type: the state after it becomes the picture later
+   * runs are judged against. A run of another type, or an import that
+   * changes globals in an affine worker, is refused (never run here).
+   */
+  const admit = (key: string, importedNow: boolean): void => {
+    if (affinity !== undefined && key !== affinity) {
+      throw new Refused(key, `this worker carries ${affinity}'s globals`);
+    }
+    if (!importedNow) return;
+    const changed = changedSince(snapshot);
+    if (changed.length === 0) return;
+    if (affinity !== undefined) {
+      throw new Refused(
+        key,
+        `re-importing ${key} changed ${changed.slice(0, 3).join(", ")}`,
+      );
+    }
+    snapshot = takeSnapshot();
+    affinity = key;
+  };
 
   /** Why this process must not serve another run (empty: it may). */
   const dirt = (methodRan: boolean, status?: string): string[] => {
@@ -117,6 +176,7 @@ export async function workerMain(root: string): Promise<void> {
     const controller = new AbortController();
     cancels.set(job, controller);
     currentJob = job;
+    const importsBefore = importCounter.count;
     try {
       const repo = await openRepo(root);
       const { report, exitCode } = await runMethod({
@@ -132,12 +192,20 @@ export async function workerMain(root: string): Promise<void> {
         signal: controller.signal,
         via: "serve",
         statMemo: true,
-        onStart: (start) => post({ type: "started", job, start }),
+        onStart: (start) => {
+          admit(start.type, importCounter.count !== importsBefore);
+          post({ type: "started", job, start });
+        },
         onLog: (line) => post({ type: "log", job, line }),
       });
       post({ type: "result", job, report, exitCode });
       verdict(job, dirt(true, report.status));
     } catch (err) {
+      if (err instanceof Refused) {
+        post({ type: "refused", job, key: err.key, why: err.message });
+        verdict(job, dirt(false));
+        return;
+      }
       // Failed before the method ran (unknown model, bad input, ...).
       const e = toSwampError(err);
       post({

@@ -51,10 +51,24 @@ interface Slot {
   runs: number;
   /** The job whose clean/dirty verdict is awaited: busy until it comes. */
   settling?: number;
+  /**
+   * The model type whose import-time changes to globals this worker carries
+   * (unset: pristine). It is given only runs of that type.
+   */
+  affinity?: string;
+  /** When it last finished a run (picks which affine worker to retire). */
+  lastUsed: number;
 }
 
 /** How long a worker beyond the warm minimum may sit idle before it is stopped. */
 const IDLE_RETIRE_MS = 30_000;
+
+/**
+ * At most this many workers carry a type's import-time globals; beyond it
+ * the least recently used idle one is retired (memory: each holds its
+ * type's SDK).
+ */
+const MAX_AFFINE_WORKERS = 2;
 
 /** A worker is replaced after this many runs even if every one left it clean. */
 const MAX_RUNS_PER_WORKER = 500;
@@ -75,6 +89,8 @@ interface ActiveRun {
   startedMs: number;
   watchdog?: ReturnType<typeof setTimeout>;
   done: boolean;
+  /** Refused by an affine worker: only a pristine one may take it now. */
+  pristineOnly?: boolean;
 }
 
 /** A submitted run, as its submitter can act on it. */
@@ -104,6 +120,10 @@ export class WorkerPool {
   #closed = false;
   /** Set when a worker died while warming up: spares wait for demand then. */
   #warmFailing = false;
+  /** Model type of each definition name or id seen in a run (routes runs to affine workers). */
+  readonly #typeOf = new Map<string, string>();
+  #started = 0;
+  #replaced = 0;
 
   constructor(repo: Repo, opts: PoolOptions) {
     this.#repo = repo;
@@ -111,11 +131,32 @@ export class WorkerPool {
     this.#topUpSpares();
   }
 
-  /** Workers alive, busy, and runs waiting for one. */
-  get stats(): { workers: number; busy: number; queued: number } {
+  /**
+   * Workers alive, busy, affine to a type, runs waiting for one, and
+   * workers started and retired since the daemon started.
+   */
+  get stats(): {
+    workers: number;
+    busy: number;
+    queued: number;
+    affine: number;
+    workersStarted: number;
+    workersRetired: number;
+  } {
     let busy = 0;
-    for (const s of this.#slots) if (s.run) busy++;
-    return { workers: this.#slots.size, busy, queued: this.#queue.length };
+    let affine = 0;
+    for (const s of this.#slots) {
+      if (s.run) busy++;
+      if (s.affinity !== undefined) affine++;
+    }
+    return {
+      workers: this.#slots.size,
+      busy,
+      queued: this.#queue.length,
+      affine,
+      workersStarted: this.#started,
+      workersRetired: this.#replaced,
+    };
   }
 
   /** Run ids of the runs in flight. */
@@ -182,14 +223,33 @@ export class WorkerPool {
     this.#slots.clear();
   }
 
-  /** Keeps `minWorkers` idle workers warming or warm. */
+  /** Keeps `minWorkers` idle pristine workers warming or warm (within `maxWorkers`). */
   #topUpSpares(): void {
     if (this.#closed || this.#warmFailing) return;
+    let idle = this.#idlePristine();
+    for (
+      ;
+      idle < this.#opts.minWorkers && this.#slots.size < this.#opts.maxWorkers;
+      idle++
+    ) this.#spawn();
+  }
+
+  /** Idle workers that carry no type's globals. */
+  #idlePristine(): number {
     let idle = 0;
     for (const s of this.#slots) {
-      if (!s.run && s.settling === undefined) idle++;
+      if (!s.run && s.settling === undefined && s.affinity === undefined) {
+        idle++;
+      }
     }
-    for (; idle < this.#opts.minWorkers; idle++) this.#spawn();
+    return idle;
+  }
+
+  /** Whether `slot` may take `run`: pristine, or affine to the run's (known) type. */
+  #fits(slot: Slot, run: ActiveRun): boolean {
+    if (slot.affinity === undefined) return true;
+    return !run.pristineOnly &&
+      this.#typeOf.get(run.body.model) === slot.affinity;
   }
 
   #spawn(): Slot {
@@ -210,7 +270,9 @@ export class WorkerPool {
       dead: false,
       ready: false,
       runs: 0,
+      lastUsed: 0,
     };
+    this.#started++;
     slot.warmTimer = setTimeout(() => {
       if (slot.ready || slot.dead) return;
       const run = slot.run;
@@ -281,15 +343,30 @@ export class WorkerPool {
   #dispatch(): void {
     if (this.#closed) return;
     while (this.#queue.length > 0) {
+      const head = this.#queue[0];
       let busy = 0;
       let idle: Slot | undefined;
       let settling = 0;
+      /** An idle worker affine to another type: retired if room is needed. */
+      let unfit: Slot | undefined;
       for (const s of this.#slots) {
         if (s.run) busy++;
         else if (s.settling !== undefined) settling++;
-        else if (!idle || (s.ready && !idle.ready)) idle = s;
+        else if (!this.#fits(s, head)) {
+          if (!unfit || s.lastUsed < unfit.lastUsed) unfit = s;
+        } else if (
+          !idle || (s.ready && !idle.ready) ||
+          // Same readiness: the worker already carrying the type first.
+          (s.ready === idle.ready && s.affinity !== undefined &&
+            idle.affinity === undefined)
+        ) idle = s;
       }
       if (busy + settling >= this.#opts.maxWorkers) return;
+      if (!idle && unfit && this.#slots.size >= this.#opts.maxWorkers) {
+        // Full of workers carrying other types' globals: make room.
+        this.#retire(unfit);
+        continue;
+      }
       // A worker about to say whether it is clean is usually free in a
       // millisecond or two: wait for it rather than start another.
       // So is it over a worker still warming up (a second or more).
@@ -320,6 +397,21 @@ export class WorkerPool {
     }
   }
 
+  /** Retires the least recently used idle affine workers beyond the cap. */
+  #capAffine(): void {
+    const affine = [...this.#slots].filter((s) => s.affinity !== undefined);
+    if (affine.length <= MAX_AFFINE_WORKERS) return;
+    const idle = affine.filter((s) => !s.run && s.settling === undefined)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
+    for (
+      let n = affine.length - MAX_AFFINE_WORKERS;
+      n > 0 && idle.length;
+      n--
+    ) {
+      this.#retire(idle.shift()!);
+    }
+  }
+
   /**
    * While a workflow runs, one more clean worker stays ready (within
    * `maxWorkers`): its next step goes there instead of waiting for this
@@ -330,22 +422,48 @@ export class WorkerPool {
    */
   keepSpare(idle = 1): void {
     if (this.#warmFailing || this.#slots.size >= this.#opts.maxWorkers) return;
-    let have = 0;
-    for (const s of this.#slots) {
-      if (!s.run && s.settling === undefined) have++;
-    }
-    if (have < idle) this.#idle(this.#spawn());
+    if (this.#idlePristine() < idle) this.#idle(this.#spawn());
   }
 
   #onMessage(slot: Slot, m: FromWorker): void {
     if (m.type === "verdict") {
       if (slot.settling !== m.job) return;
       slot.settling = undefined;
+      slot.lastUsed = performance.now();
       if (m.dirty) {
         this.#opts.log?.(`replacing a worker: ${m.dirty.join(", ")}`);
       }
+      if (m.affinity !== undefined && slot.affinity === undefined) {
+        slot.affinity = m.affinity;
+        this.#opts.log?.(
+          `a worker keeps ${m.affinity}'s import-time globals: it serves only that type now`,
+        );
+      }
       if (!m.reusable || slot.runs >= MAX_RUNS_PER_WORKER) this.#retire(slot);
-      else this.#idle(slot);
+      else {
+        this.#idle(slot);
+        if (slot.affinity !== undefined) {
+          this.#capAffine();
+          this.#topUpSpares();
+        }
+      }
+      this.#dispatch();
+      return;
+    }
+    if (m.type === "refused") {
+      // Not run: back to the front of the queue, for a pristine worker.
+      const run = slot.run;
+      if (!run || run.job !== m.job || run.done) return;
+      this.#opts.log?.(
+        `a run of ${m.key} moves to a pristine worker: ${m.why}`,
+      );
+      this.#typeOf.set(run.body.model, m.key);
+      clearTimeout(run.watchdog);
+      run.slot = undefined;
+      run.pristineOnly = true;
+      slot.run = undefined;
+      this.#awaitVerdict(slot, m.job);
+      this.#queue.unshift(run);
       this.#dispatch();
       return;
     }
@@ -363,6 +481,7 @@ export class WorkerPool {
     if (!run || run.job !== m.job || run.done) return;
     switch (m.type) {
       case "started":
+        this.#typeOf.set(run.body.model, m.start.type);
         run.start = m.start;
         this.#byRunId.set(m.start.runId, run);
         run.handlers.onStarted(m.start);
@@ -401,26 +520,32 @@ export class WorkerPool {
       this.#retire(slot);
       return;
     }
-    slot.settling = run.job;
+    this.#awaitVerdict(slot, run.job);
+  }
+
+  /** Holds `slot` until its clean/dirty verdict on `job` comes. */
+  #awaitVerdict(slot: Slot, job: number): void {
+    slot.settling = job;
     // No verdict soon (the worker got stuck right after the run): replace it.
     setTimeout(() => {
-      if (slot.settling !== run.job || slot.dead) return;
+      if (slot.settling !== job || slot.dead) return;
       this.#opts.log?.("replacing a worker: no clean/dirty verdict after 2 s");
       this.#retire(slot);
       this.#dispatch();
     }, 2000);
   }
 
-  /** A clean worker waits for the next run; extras beyond the minimum retire when idle. */
+  /**
+   * A clean worker waits for the next run; affine ones, and pristine ones
+   * beyond the minimum, retire when idle.
+   */
   #idle(slot: Slot): void {
     clearTimeout(slot.idleTimer);
     slot.idleTimer = setTimeout(() => {
-      let idle = 0;
-      for (const s of this.#slots) {
-        if (!s.run && s.settling === undefined) idle++;
-      }
+      if (slot.run || slot.settling !== undefined) return;
       if (
-        !slot.run && slot.settling === undefined && idle > this.#opts.minWorkers
+        slot.affinity !== undefined ||
+        this.#idlePristine() > this.#opts.minWorkers
       ) {
         this.#retire(slot);
       }
@@ -429,6 +554,7 @@ export class WorkerPool {
 
   /** Kills a worker with its process group and keeps the warm minimum. */
   #retire(slot: Slot): void {
+    if (!slot.dead) this.#replaced++;
     this.#killProcess(slot);
     this.#slots.delete(slot);
     this.#topUpSpares();
