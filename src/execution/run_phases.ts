@@ -36,8 +36,7 @@ import {
   emptyCounters,
   type RunReport,
   type RunStatus,
-  writeLogs,
-  writeReport,
+  writeRunFiles,
 } from "../telemetry/run_report.ts";
 import type { Driver } from "./driver.ts";
 import { resolveDriver } from "./drivers.ts";
@@ -355,7 +354,10 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       if (v.length > 0 && !secrets.includes(v)) secrets.push(v);
     }
   };
-  const { definitionReports } = await import("../models/reports.ts");
+  // The reports module loads only for a definition with a reports block.
+  const defReports = blocks.reports === undefined
+    ? {}
+    : (await import("../models/reports.ts")).definitionReports(blocks.reports);
   return {
     req,
     started,
@@ -378,7 +380,7 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     addSecrets,
     kind,
     defChecks: definitionChecks(blocks.checks),
-    defReports: definitionReports(blocks.reports),
+    defReports,
     defFile: stored.file,
     upgrade,
   };
@@ -389,8 +391,13 @@ async function readDefinitionBlocks(
   file: string,
 ): Promise<{ checks: unknown; reports: unknown }> {
   try {
+    const text = Deno.readTextFileSync(file); // small: one op, no await
+    // Most definitions have neither block: no second YAML parse for them.
+    if (!/checks|reports|\\/.test(text)) {
+      return { checks: undefined, reports: undefined };
+    }
     const { load } = await import("js-yaml");
-    const raw = load(await Deno.readTextFile(file)) as Record<string, unknown>;
+    const raw = load(text) as Record<string, unknown>;
     return { checks: raw?.checks, reports: raw?.reports };
   } catch {
     return { checks: undefined, reports: undefined };
@@ -672,8 +679,7 @@ export async function reportRun(
   // Nothing a vault gave this process reaches the report or its output.
   const report = processSecrets.redactValue(raw);
   try {
-    await writeReport(run.store.runsDir, report);
-    await writeLogs(run.store.runsDir, run.start.runId, run.logs);
+    await writeRunFiles(run.store.runsDir, report, run.logs);
   } catch (err) {
     run.req.onLog({
       level: "warn",

@@ -93,31 +93,63 @@ export async function writeReport(
   runsDir: string,
   report: RunReport,
 ): Promise<void> {
-  const { mtimeOf } = await import("../index/db.ts");
-  const before = mtimeOf(runsDir);
-  await writeFileAtomic(
-    reportPath(runsDir, report.runId),
-    processSecrets.redact(JSON.stringify(report, null, 2)),
-  );
-  const { noteRunsWrite } = await import("../index/runs_index.ts");
-  await noteRunsWrite(runsDir, before, report); // the runs index (a cache)
+  await writeRunFiles(runsDir, report);
 }
 
-/** Writes a run's log lines atomically. */
+/**
+ * Writes a run's log lines atomically. A run without log lines gets no log
+ * file (readers treat a missing one as no lines): one file write and fsync
+ * fewer for most runs.
+ */
 export async function writeLogs(
   runsDir: string,
   runId: string,
   lines: LogLine[],
 ): Promise<void> {
+  if (lines.length === 0) return;
   const { mtimeOf } = await import("../index/db.ts");
   const before = mtimeOf(runsDir);
-  await writeFileAtomic(
-    logPath(runsDir, runId),
-    processSecrets.redact(
-      lines.map((l) => JSON.stringify(l)).join("\n") +
-        (lines.length ? "\n" : ""),
-    ),
-  );
+  await writeLogFile(runsDir, runId, lines);
   const { noteRunsWrite } = await import("../index/runs_index.ts");
   await noteRunsWrite(runsDir, before);
+}
+
+/**
+ * Writes a run's report, then its log lines when it has any, each
+ * atomically, and notes both in the runs index in one transaction.
+ */
+export async function writeRunFiles(
+  runsDir: string,
+  report: RunReport,
+  lines: LogLine[] = [],
+): Promise<void> {
+  const { mtimeOf } = await import("../index/db.ts");
+  const before = mtimeOf(runsDir);
+  let written = false;
+  try {
+    await writeFileAtomic(
+      reportPath(runsDir, report.runId),
+      processSecrets.redact(JSON.stringify(report, null, 2)),
+    );
+    written = true;
+    if (lines.length) await writeLogFile(runsDir, report.runId, lines);
+  } finally {
+    if (written) {
+      const { noteRunsWrite } = await import("../index/runs_index.ts");
+      await noteRunsWrite(runsDir, before, report); // the runs index (a cache)
+    }
+  }
+}
+
+function writeLogFile(
+  runsDir: string,
+  runId: string,
+  lines: LogLine[],
+): Promise<void> {
+  return writeFileAtomic(
+    logPath(runsDir, runId),
+    processSecrets.redact(
+      lines.map((l) => JSON.stringify(l)).join("\n") + "\n",
+    ),
+  );
 }
