@@ -957,6 +957,10 @@ async function doImport(
     }
     return mod.report;
   }
+  // The usual, well-formed export skips building the zod shape schema.
+  const { quickModelCheck } = await import("./model_quick_check.ts");
+  const quick = quickModelCheck(mod);
+  if (quick) return quick;
   const { checkModelExport } = await import("./model_shape.ts");
   const checked = checkModelExport(mod);
   if ("error" in checked) {
