@@ -364,6 +364,7 @@ export async function startDaemon(
           activeWorkflowRuns: workflows.activeRunIds,
           ...pool.stats,
           schedules: scheduler?.entries() ?? [],
+          memory: Deno.memoryUsage(),
         });
       }
       if (path === `${API}/types` && req.method === "GET") {

@@ -22,6 +22,7 @@ import {
   trackTimers,
 } from "./global_snapshot.ts";
 import type { RunBody } from "./protocol.ts";
+import { restoreV8Env } from "./worker_v8.ts";
 
 /** Marks a worker message on the worker's stdout. */
 export const WORKER_PREFIX = "\u001eswamp-worker ";
@@ -83,6 +84,7 @@ function post(m: FromWorker): void {
 
 /** Serves runs for the repository at `root` until stdin closes. */
 export async function workerMain(root: string): Promise<void> {
+  restoreV8Env();
   const timers = trackTimers();
   const cancels = new Map<number, AbortController>();
   let currentJob = 0;

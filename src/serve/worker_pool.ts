@@ -10,6 +10,7 @@ import {
 import { selfCommand } from "../cli/self_command.ts";
 import { signalTree, spawnInOwnGroup } from "./proc.ts";
 import { forEachLine } from "../util/lines.ts";
+import { workerV8Env } from "./worker_v8.ts";
 import type { RunBody } from "./protocol.ts";
 import { type FromWorker, type ToWorker, WORKER_PREFIX } from "./run_worker.ts";
 
@@ -257,6 +258,7 @@ export class WorkerPool {
       [...selfCommand(), "serve-worker", this.#repo.root],
       {
         cwd: this.#repo.root,
+        env: workerV8Env(),
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
