@@ -11,6 +11,7 @@ import { selfCommand } from "../cli/self_command.ts";
 import { signalTree, spawnInOwnGroup } from "./proc.ts";
 import { forEachLine } from "../util/lines.ts";
 import { workerV8Env } from "./worker_v8.ts";
+import { trimMalloc } from "./malloc_trim.ts";
 import type { RunBody } from "./protocol.ts";
 import { type FromWorker, type ToWorker, WORKER_PREFIX } from "./run_worker.ts";
 
@@ -450,6 +451,8 @@ export class WorkerPool {
         }
       }
       this.#dispatch();
+      // Off the client's path (it has its result): ~0.06 ms.
+      trimMalloc();
       return;
     }
     if (m.type === "refused") {
