@@ -135,3 +135,24 @@ export function parseDuration(raw: string, flag = "--timeout"): number {
     : 3_600_000;
   return Math.round(n * factor);
 }
+
+/**
+ * A positive whole-number flag (`--limit`, `--page`): its value, `dflt` when
+ * absent, a usage error naming the flag otherwise.
+ */
+export function positiveIntFlag(
+  args: ParsedArgs,
+  flag: string,
+  dflt: number,
+): number {
+  const raw = args.flags[flag];
+  const n = raw === undefined ? dflt : Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new SwampError(
+      "usage",
+      `--${flag} must be a positive whole number, got '${raw}'`,
+      { flag },
+    );
+  }
+  return n;
+}

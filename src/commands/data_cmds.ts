@@ -1,4 +1,5 @@
 import type { CommandContext } from "../cli/command_types.ts";
+import { positiveIntFlag } from "../cli/args.ts";
 import { SwampError } from "../cli/errors.ts";
 import {
   formatBytes,
@@ -21,18 +22,8 @@ import { openRepo, type Repo } from "../repo/repo.ts";
 import { listDataPage } from "../index/data_rows.ts";
 import { join } from "../util/path.ts";
 
-function positive(ctx: CommandContext, flag: string, dflt: number): number {
-  const raw = ctx.args.flags[flag];
-  const n = raw === undefined ? dflt : Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new SwampError(
-      "usage",
-      `--${flag} must be a positive whole number, got '${raw}'`,
-      { flag },
-    );
-  }
-  return n;
-}
+const positive = (ctx: CommandContext, flag: string, dflt: number) =>
+  positiveIntFlag(ctx.args, flag, dflt);
 
 /** Rows per page of `data list` and `data versions` unless --limit says otherwise. */
 export const DEFAULT_PAGE = 100;

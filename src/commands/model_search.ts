@@ -1,5 +1,5 @@
 import type { CommandContext } from "../cli/command_types.ts";
-import { SwampError } from "../cli/errors.ts";
+import { positiveIntFlag } from "../cli/args.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
 import {
   type Definition,
@@ -61,18 +61,8 @@ type Found = Definition & { file: string };
 /** Definitions per page of `model search` unless --limit says otherwise. */
 export const DEFAULT_PAGE = 100;
 
-function positive(ctx: CommandContext, flag: string, dflt: number): number {
-  const raw = ctx.args.flags[flag];
-  const n = raw === undefined ? dflt : Number(raw);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new SwampError(
-      "usage",
-      `--${flag} must be a positive whole number, got '${raw}'`,
-      { flag },
-    );
-  }
-  return n;
-}
+const positive = (ctx: CommandContext, flag: string, dflt: number) =>
+  positiveIntFlag(ctx.args, flag, dflt);
 
 /**
  * One page of the definitions matching `query` (all without one), sorted

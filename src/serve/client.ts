@@ -4,6 +4,7 @@ import { SwampError } from "../cli/errors.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { RunReport } from "../telemetry/run_report.ts";
+import { nonBlankLines } from "../util/lines.ts";
 import { join } from "../util/path.ts";
 import {
   HeadTimeout,
@@ -150,18 +151,7 @@ function refusal(status: number, answer: unknown): SwampError {
 async function* events(
   body: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<RunEvent> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of body) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) !== -1) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line) yield JSON.parse(line) as RunEvent;
-    }
-  }
-  if (buffered.trim()) yield JSON.parse(buffered) as RunEvent;
+  for await (const line of nonBlankLines(body)) yield JSON.parse(line);
 }
 
 /**

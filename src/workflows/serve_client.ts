@@ -12,6 +12,7 @@ import type {
   WorkflowRunBody,
   WorkflowStreamEvent,
 } from "../serve/protocol.ts";
+import { nonBlankLines } from "../util/lines.ts";
 import type { WorkflowEvent } from "./events.ts";
 import type { WorkflowRun } from "./record.ts";
 
@@ -25,21 +26,6 @@ function writeAll(out: { writeSync(b: Uint8Array): number }, text: string) {
   const bytes = new TextEncoder().encode(text);
   let n = 0;
   while (n < bytes.length) n += out.writeSync(bytes.subarray(n));
-}
-
-async function* lines(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of body) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) !== -1) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line) yield line;
-    }
-  }
-  if (buffered.trim()) yield buffered.trim();
 }
 
 /**
@@ -84,7 +70,7 @@ export async function runWorkflowInDaemon(
   };
   signal?.addEventListener("abort", cancel, { once: true });
   try {
-    for await (const line of lines(res.body)) {
+    for await (const line of nonBlankLines(res.body)) {
       const ev = JSON.parse(line) as WorkflowStreamEvent;
       switch (ev.event) {
         case "progress": {
