@@ -4,7 +4,13 @@
 // good ones. Fixtures: tests/fixtures/swamp_api/.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { expectCode, FIXTURES, makeRepo, swamp } from "./helpers.ts";
+import {
+  expectCode,
+  FIXTURES,
+  latestData,
+  makeRepo,
+  swamp,
+} from "./helpers.ts";
 
 const API = join(FIXTURES, "swamp_api");
 
@@ -26,25 +32,6 @@ async function repoWith(dirs: string[]): Promise<string> {
   // A repo deno.json: `deno bundle` would write a deno.lock beside it.
   await Deno.writeTextFile(join(repo, "deno.json"), '{ "imports": {} }\n');
   return repo;
-}
-
-/** The stored content of the latest version of data `name` of any model. */
-async function latestData(repo: string, name: string): Promise<unknown> {
-  const found: string[] = [];
-  const walk = async (dir: string) => {
-    for await (const e of Deno.readDir(dir)) {
-      const p = join(dir, e.name);
-      if (e.isDirectory && e.name === name) found.push(p);
-      else if (e.isDirectory) await walk(p);
-    }
-  };
-  await walk(join(repo, ".swamp", "data"));
-  assert.equal(found.length, 1, `one data ${name}: ${found.join(", ")}`);
-  const versions = [...Deno.readDirSync(found[0])].map((e) => Number(e.name))
-    .filter((n) => n > 0).sort((a, b) => b - a);
-  return JSON.parse(
-    await Deno.readTextFile(join(found[0], String(versions[0]), "content")),
-  );
 }
 
 async function assertNoLock(repo: string): Promise<void> {

@@ -3,7 +3,14 @@
 // and duration lifetimes, and manifest.yaml's manifestVersion/name/version.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { expectCode, FIXTURES, makeRepo, swamp } from "./helpers.ts";
+import {
+  expectCode,
+  findInstanceDir,
+  FIXTURES,
+  latestData,
+  makeRepo,
+  swamp,
+} from "./helpers.ts";
 
 const API = join(FIXTURES, "swamp_api");
 const IMAGE = `swamp-test-deno:${Deno.version.deno}`;
@@ -38,32 +45,9 @@ async function notebookRepo(): Promise<string> {
   return repo;
 }
 
-/** The directory of data instance `name` (of any model). */
-async function instanceDir(repo: string, name: string): Promise<string> {
-  const found: string[] = [];
-  const walk = async (dir: string) => {
-    for await (const e of Deno.readDir(dir)) {
-      const p = join(dir, e.name);
-      if (e.isDirectory && e.name === name) found.push(p);
-      else if (e.isDirectory) await walk(p);
-    }
-  };
-  await walk(join(repo, ".swamp", "data"));
-  assert.equal(found.length, 1, `one data ${name}: ${found.join(", ")}`);
-  return found[0];
-}
-
 function versionsOf(dir: string): number[] {
   return [...Deno.readDirSync(dir)].filter((e) => /^\d+$/.test(e.name))
     .map((e) => Number(e.name)).sort((a, b) => a - b);
-}
-
-async function latestData(repo: string, name: string): Promise<unknown> {
-  const dir = await instanceDir(repo, name);
-  const v = versionsOf(dir).at(-1)!;
-  return JSON.parse(
-    await Deno.readTextFile(join(dir, String(v), "content")),
-  );
 }
 
 function selfContainedBundles(repo: string): string[] {
@@ -155,7 +139,7 @@ export const extension = {
   }
   assert.deepEqual(await latestData(repo, "whisper"), { text: "daily" });
   assert.equal(
-    versionsOf(await instanceDir(repo, "shout")).length,
+    versionsOf(await findInstanceDir(repo, "shout")).length,
     3,
     "shout still runs with two extensions",
   );
@@ -263,9 +247,9 @@ Deno.test("garbageCollection as a duration and a duration lifetime prune old ver
   for (const n of ["1", "2", "3"]) {
     expectCode(await write("--input", `n=${n}`), 0);
   }
-  const aged = await instanceDir(repo, "aged");
-  const brief = await instanceDir(repo, "brief");
-  const plain = await instanceDir(repo, "plain");
+  const aged = await findInstanceDir(repo, "aged");
+  const brief = await findInstanceDir(repo, "brief");
+  const plain = await findInstanceDir(repo, "plain");
   assert.deepEqual(versionsOf(aged), [1, 2, 3]);
   const stored = JSON.parse(
     await Deno.readTextFile(join(aged, "3", "meta.json")),

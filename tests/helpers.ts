@@ -121,3 +121,38 @@ export async function repoWithRunner(): Promise<string> {
   );
   return repo;
 }
+
+/** The directory of data instance `name` of whichever model wrote it; exactly one must exist. */
+export async function findInstanceDir(
+  repo: string,
+  name: string,
+): Promise<string> {
+  const found: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const p = join(dir, e.name);
+      if (e.isDirectory && e.name === name) found.push(p);
+      else if (e.isDirectory) await walk(p);
+    }
+  };
+  await walk(join(repo, ".swamp", "data"));
+  if (found.length !== 1) {
+    throw new Error(
+      `expected one data instance ${name}, found: ${found.join(", ")}`,
+    );
+  }
+  return found[0];
+}
+
+/** The stored content (parsed JSON) of the newest version of data instance `name` of any model. */
+export async function latestData(repo: string, name: string): Promise<unknown> {
+  const dir = await findInstanceDir(repo, name);
+  const newest = Math.max(
+    ...[...Deno.readDirSync(dir)].filter((e) => /^\d+$/.test(e.name)).map((
+      e,
+    ) => Number(e.name)),
+  );
+  return JSON.parse(
+    await Deno.readTextFile(join(dir, String(newest), "content")),
+  );
+}
