@@ -118,9 +118,17 @@ Deno.test("raw: a method that returns leaves no background process behind", asyn
   await assertNoSleepers(tag);
 });
 
-Deno.test("raw: cancelling with SIGINT kills everything the method started", async () => {
-  const repo = await spawnerRepo();
-  const tag = freshTag();
+/**
+ * Starts a raw run of the `stubborn` method in the background and returns
+ * once its log says every process was spawned (or stderr ended).
+ */
+async function startStubborn(
+  repo: string,
+  tag: number,
+  extra: string[] = [],
+): Promise<
+  { child: Deno.ChildProcess; stdout: Promise<string>; stderr: string }
+> {
   const child = new Deno.Command(Deno.execPath(), {
     args: swampArgs([
       "model",
@@ -132,7 +140,7 @@ Deno.test("raw: cancelling with SIGINT kills everything the method started", asy
       `tag=${tag}`,
       "--driver",
       "raw",
-      "--json",
+      ...extra,
     ]),
     cwd: repo,
     env: { NO_COLOR: "1" },
@@ -147,6 +155,13 @@ Deno.test("raw: cancelling with SIGINT kills everything the method started", asy
     stderr += decoder.decode(chunk, { stream: true });
     if (stderr.includes(`spawned all ${tag}`)) break;
   }
+  return { child, stdout, stderr };
+}
+
+Deno.test("raw: cancelling with SIGINT kills everything the method started", async () => {
+  const repo = await spawnerRepo();
+  const tag = freshTag();
+  const { child, stdout, stderr } = await startStubborn(repo, tag, ["--json"]);
   child.kill("SIGINT");
   const status = await child.status;
   assertSpawned(stderr, tag);
@@ -158,30 +173,7 @@ Deno.test("raw: cancelling with SIGINT kills everything the method started", asy
 Deno.test("raw: when swamp itself is killed, the runner takes its processes down", async () => {
   const repo = await spawnerRepo();
   const tag = freshTag();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: swampArgs([
-      "model",
-      "method",
-      "run",
-      "s1",
-      "stubborn",
-      "--input",
-      `tag=${tag}`,
-      "--driver",
-      "raw",
-    ]),
-    cwd: repo,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let stderr = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stderr) {
-    stderr += decoder.decode(chunk, { stream: true });
-    if (stderr.includes(`spawned all ${tag}`)) break;
-  }
+  const { child, stderr } = await startStubborn(repo, tag);
   assertSpawned(stderr, tag);
   assert.notDeepEqual(liveProcesses(`sleep ${tag}`), []);
   child.kill("SIGKILL");
