@@ -138,3 +138,57 @@ Deno.test("layering: only main.ts and commands import src/commands; the runner i
     "known exceptions that no longer occur: remove them from KNOWN",
   );
 });
+
+/**
+ * Runtime `import("./x.ts")` with a literal relative specifier under src/
+ * (not `typeof import(...)` in a type, and not tests): each makes Deno read
+ * the whole graph behind it at start-up, run or not (src/util/lazy.ts).
+ */
+export function literalDynamicImports(text: string): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(
+    /^\s*\/\/.*$/gm,
+    "",
+  );
+  const out: string[] = [];
+  for (
+    const m of code.matchAll(/\bimport\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g)
+  ) {
+    const before = code.slice(Math.max(0, m.index - 7), m.index);
+    const after = code.slice(m.index + m[0].length);
+    const typeOnly = before === "typeof " || /^\.(?!then\b)\w/.test(after);
+    if (!typeOnly) out.push(m[1]);
+  }
+  return out;
+}
+
+Deno.test("layering: the literal dynamic import scanner tells runtime imports from types", () => {
+  assert.deepEqual(
+    literalDynamicImports(
+      [
+        'const a = await import("./a.ts");',
+        'load: () => import("../b.ts").then((m) => m.run),',
+        'type C = typeof import("./c.ts");',
+        'let d: import("./d.ts").D;',
+        'await lazy<typeof import("./e.ts")>(import.meta.url, "./e.ts");',
+        'const f = await import("npm:zod@4");',
+        '// await import("./g.ts");',
+      ].join("\n"),
+    ),
+    ["./a.ts", "../b.ts"],
+  );
+});
+
+Deno.test("layering: src/ imports its own modules lazily through lazy(), never with a literal import()", () => {
+  const found: string[] = [];
+  for (const file of sourceFiles(join(PROJECT_ROOT, "src"))) {
+    if (file.endsWith("_test.ts")) continue;
+    for (const spec of literalDynamicImports(Deno.readTextFileSync(file))) {
+      found.push(`${relative(PROJECT_ROOT, file)}: import("${spec}")`);
+    }
+  }
+  assert.deepEqual(
+    found,
+    [],
+    `use lazy() from src/util/lazy.ts instead:\n${found.join("\n")}`,
+  );
+});

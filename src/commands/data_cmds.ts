@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { positiveIntFlag } from "../cli/args.ts";
 import { SwampError } from "../cli/errors.ts";
@@ -126,8 +127,14 @@ async function redactedContent(
   try {
     const repo = await openRepo(ctx.cwd);
     const [typeIndex, sensitive] = await Promise.all([
-      import("../extensions/type_index.ts"),
-      import("../models/sensitive.ts"),
+      lazy<typeof import("../extensions/type_index.ts")>(
+        import.meta.url,
+        "../extensions/type_index.ts",
+      ),
+      lazy<typeof import("../models/sensitive.ts")>(
+        import.meta.url,
+        "../models/sensitive.ts",
+      ),
     ]);
     // The type's own files unchanged: its indexed description is current
     // (the run that wrote this data refreshed the index).
@@ -154,13 +161,15 @@ async function importedRule(
   repo: Repo,
   meta: DataMeta,
 ): Promise<"all" | Set<string> | undefined> {
-  const { loadCatalog, findType, importModelType } = await import(
-    "../extensions/loader.ts"
-  );
+  const { loadCatalog, findType, importModelType } = await lazy<
+    typeof import("../extensions/loader.ts")
+  >(import.meta.url, "../extensions/loader.ts");
   const loaded = await loadCatalog(repo, {});
   const entry = await findType(loaded, meta.modelType);
   const model = await importModelType(repo, entry);
-  const { sensitiveSpecs } = await import("../execution/run_phases.ts");
+  const { sensitiveSpecs } = await lazy<
+    typeof import("../execution/run_phases.ts")
+  >(import.meta.url, "../execution/run_phases.ts");
   return sensitiveSpecs(model, entry.info!).get(meta.spec);
 }
 

@@ -1,5 +1,6 @@
 // `swamp datastore status`: which datastore the repository uses, where it
 // lives, and what its verifier says (exit 1 when unhealthy).
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println } from "../cli/output.ts";
 import type { DatastoreHealthResult } from "../datastores/provider.ts";
@@ -14,7 +15,9 @@ export async function status(ctx: CommandContext): Promise<number> {
     if (ds.provider) {
       health = await ds.provider.createVerifier().verify();
     } else {
-      const { verifyDirectory } = await import("../datastores/filesystem.ts");
+      const { verifyDirectory } = await lazy<
+        typeof import("../datastores/filesystem.ts")
+      >(import.meta.url, "../datastores/filesystem.ts");
       health = await verifyDirectory(ds.path, ds.type);
     }
   } catch (err) {

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println } from "../cli/output.ts";
 import {
@@ -48,7 +49,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   let fixed: string[] = [];
   let caches = await inspectCaches(repo);
   if (fix && !cachesClean(caches)) {
-    const { repairCaches } = await import("../extensions/repair.ts");
+    const { repairCaches } = await lazy<
+      typeof import("../extensions/repair.ts")
+    >(import.meta.url, "../extensions/repair.ts");
     fixed = await repairCaches(repo);
     caches = await inspectCaches(repo);
   }
@@ -76,7 +79,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   }
 
   // Data: the datastore's own recovery and checksum check (`doctor data`).
-  const { inspectData } = await import("./doctor_data.ts");
+  const { inspectData } = await lazy<typeof import("./doctor_data.ts")>(
+    import.meta.url,
+    "./doctor_data.ts",
+  );
   const data = await inspectData(repo);
   for (const message of data.problems) {
     problems.push({ section: "data", message });

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { parseDuration, splitKeyValue } from "../cli/args.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
@@ -122,7 +123,10 @@ export async function run(ctx: CommandContext): Promise<number> {
       ? undefined
       : await tryDaemon(repo, request, onLog, cancel.signal, !!f.daemon);
     const { report, exitCode } = viaDaemon ??
-      await (await import("../execution/service.ts")).runMethod({
+      await (await lazy<typeof import("../execution/service.ts")>(
+        import.meta.url,
+        "../execution/service.ts",
+      )).runMethod({
         repo,
         ...request,
         checkSkips,
@@ -168,9 +172,9 @@ async function tryDaemon(
   } catch {
     return unavailable("no socket");
   }
-  const { runInDaemon, DaemonUnavailable } = await import(
-    "../serve/client.ts"
-  );
+  const { runInDaemon, DaemonUnavailable } = await lazy<
+    typeof import("../serve/client.ts")
+  >(import.meta.url, "../serve/client.ts");
   try {
     return await runInDaemon(
       repo,

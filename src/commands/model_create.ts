@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { splitKeyValue } from "../cli/args.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
@@ -48,7 +49,10 @@ export async function run(ctx: CommandContext): Promise<void> {
   ) {
     const [k, v] = splitKeyValue(raw, "--global-arg");
     if (!(k in props)) {
-      const { didYouMean } = await import("../cli/suggest.ts");
+      const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+        import.meta.url,
+        "../cli/suggest.ts",
+      );
       throw new SwampError(
         "validation",
         `unknown global argument '${k}' for ${type}${

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { positiveIntFlag } from "../cli/args.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
@@ -84,9 +85,9 @@ export async function searchDefinitions(
 > {
   const found: Found[] = [];
   const problems: { file: string; message: string }[] = [];
-  const { definitionIndex, searchHay } = await import(
-    "../index/definitions_index.ts"
-  );
+  const { definitionIndex, searchHay } = await lazy<
+    typeof import("../index/definitions_index.ts")
+  >(import.meta.url, "../index/definitions_index.ts");
   const index = await definitionIndex(repo);
   if (index) {
     const rows = index.page(query, offset, limit + 1);

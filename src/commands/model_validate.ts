@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println } from "../cli/output.ts";
 import { importModelType, loadCatalog } from "../extensions/loader.ts";
@@ -102,7 +103,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     const hasExpr = containsExpression(d.globalArguments) ||
       containsExpression(d.methods);
     if (hasExpr) {
-      const { checkExpressions } = await import("../expressions/evaluate.ts");
+      const { checkExpressions } = await lazy<
+        typeof import("../expressions/evaluate.ts")
+      >(import.meta.url, "../expressions/evaluate.ts");
       const problems = await checkExpressions(repo, d);
       if (problems.length) unsafe = true;
       f.errors.push(...problems);

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
 import {
@@ -88,7 +89,10 @@ export async function recentRuns(
   model: string | undefined,
   limit: number,
 ): Promise<{ rows: RunReport[]; warnings: string[] }> {
-  const { runIdsPage } = await import("../index/runs_index.ts");
+  const { runIdsPage } = await lazy<typeof import("../index/runs_index.ts")>(
+    import.meta.url,
+    "../index/runs_index.ts",
+  );
   const rows: RunReport[] = [];
   const warnings: string[] = [];
   for (let offset = 0; rows.length < limit;) {

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { parseDuration } from "../cli/args.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
@@ -62,7 +63,10 @@ export async function run(ctx: CommandContext): Promise<number> {
     : 10_000;
   if (f.detach) return await detach(ctx, repo);
 
-  const { startDaemon } = await import("../serve/daemon.ts");
+  const { startDaemon } = await lazy<typeof import("../serve/daemon.ts")>(
+    import.meta.url,
+    "../serve/daemon.ts",
+  );
   const log = makeLogger(f["log-file"] as string | undefined);
   const token = await resolveToken(f);
   const daemon = await startDaemon(repo, {
@@ -137,7 +141,10 @@ async function detach(ctx: CommandContext, repo: Repo): Promise<number> {
   const readyMs = f["ready-timeout"] !== undefined
     ? parseDuration(f["ready-timeout"] as string, "--ready-timeout")
     : 10_000;
-  const { selfCommand } = await import("../cli/self_command.ts");
+  const { selfCommand } = await lazy<typeof import("../cli/self_command.ts")>(
+    import.meta.url,
+    "../cli/self_command.ts",
+  );
   const forwarded: string[] = [];
   for (
     const name of ["port", "host", "grace", "workers", "max-workers"]
@@ -252,7 +259,10 @@ export async function status(ctx: CommandContext): Promise<number> {
     } else println("swamp serve is not running for this repository");
     return 1;
   }
-  const { daemonFetch } = await import("../serve/client.ts");
+  const { daemonFetch } = await lazy<typeof import("../serve/client.ts")>(
+    import.meta.url,
+    "../serve/client.ts",
+  );
   const health = await (await daemonFetch(repo, "/health")).json();
   if (ctx.json) {
     printJson({ running: true, ...info, ...health });

@@ -1,5 +1,26 @@
 import type { FlagSpec } from "../cli/args.ts";
-import type { CommandContext, CommandNode } from "../cli/command_types.ts";
+import type {
+  CommandContext,
+  CommandModule,
+  CommandNode,
+} from "../cli/command_types.ts";
+import { lazy } from "../util/lazy.ts";
+
+/**
+ * A command's `load`: imports `file` when the command runs (through lazy(),
+ * so start-up never reads the command modules) and returns its export `fn`.
+ * tests/command_table_test.ts loads every entry of the table.
+ */
+const command = (file: string, fn = "run") =>
+async (): Promise<
+  CommandModule
+> => {
+  const m = await lazy<Record<string, CommandModule["run"]>>(
+    import.meta.url,
+    file,
+  );
+  return { run: m[fn] };
+};
 
 const json: FlagSpec = {
   name: "json",
@@ -21,7 +42,7 @@ const initNode = (name: string, hidden = false): CommandNode => ({
   description:
     "Writes .swamp.yaml, extensions/models/, models/, .swamp/ and a .gitignore entry.\nRefuses to overwrite an existing, different .swamp.yaml.",
   flags: [json],
-  load: () => import("./init.ts"),
+  load: command("./init.ts"),
 });
 
 const str = (
@@ -62,7 +83,7 @@ export const COMMAND_TREE: CommandNode = {
               usage: "[query]",
               maxArgs: 1,
               flags: [json, timings],
-              load: () => import("./type_search.ts"),
+              load: command("./type_search.ts"),
             },
             {
               name: "describe",
@@ -72,7 +93,7 @@ export const COMMAND_TREE: CommandNode = {
               minArgs: 1,
               maxArgs: 1,
               flags: [json],
-              load: () => import("./type_describe.ts"),
+              load: command("./type_describe.ts"),
             },
           ],
         },
@@ -92,7 +113,7 @@ export const COMMAND_TREE: CommandNode = {
             str("tag", "a tag", "key=value", true),
             json,
           ],
-          load: () => import("./model_create.ts"),
+          load: command("./model_create.ts"),
         },
         {
           name: "get",
@@ -101,7 +122,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () => import("./model_get.ts"),
+          load: command("./model_get.ts"),
         },
         {
           name: "search",
@@ -113,7 +134,7 @@ export const COMMAND_TREE: CommandNode = {
             str("page", "which page (default 1)", "n"),
             json,
           ],
-          load: () => import("./model_search.ts"),
+          load: command("./model_search.ts"),
         },
         {
           name: "delete",
@@ -129,7 +150,7 @@ export const COMMAND_TREE: CommandNode = {
             },
             json,
           ],
-          load: () => import("./model_delete.ts"),
+          load: command("./model_delete.ts"),
         },
         {
           name: "validate",
@@ -137,7 +158,7 @@ export const COMMAND_TREE: CommandNode = {
           usage: "[name|id]",
           maxArgs: 1,
           flags: [json],
-          load: () => import("./model_validate.ts"),
+          load: command("./model_validate.ts"),
         },
         {
           name: "cancel",
@@ -148,7 +169,7 @@ export const COMMAND_TREE: CommandNode = {
           description:
             "Asks the daemon to stop the run; code that does not stop is terminated.\nRuns started without the daemon are stopped with Ctrl-C where they run.",
           flags: [json],
-          load: () => import("./model_cancel.ts"),
+          load: command("./model_cancel.ts"),
         },
         {
           name: "method",
@@ -235,7 +256,7 @@ export const COMMAND_TREE: CommandNode = {
                 json,
                 timings,
               ],
-              load: () => import("./method_run.ts"),
+              load: command("./method_run.ts"),
             },
           ],
         },
@@ -249,7 +270,10 @@ export const COMMAND_TREE: CommandNode = {
       minArgs: 1,
       maxArgs: 1,
       load: () =>
-        import("../serve/run_worker.ts").then((m) => ({
+        lazy<typeof import("../serve/run_worker.ts")>(
+          import.meta.url,
+          "../serve/run_worker.ts",
+        ).then((m) => ({
           run: (ctx: CommandContext) => m.workerMain(ctx.args.positionals[0]),
         })),
     },
@@ -259,7 +283,10 @@ export const COMMAND_TREE: CommandNode = {
       summary: "internal: imports and describes new bundles for the loader",
       maxArgs: 0,
       load: () =>
-        import("../extensions/describer.ts").then((m) => ({
+        lazy<typeof import("../extensions/describer.ts")>(
+          import.meta.url,
+          "../extensions/describer.ts",
+        ).then((m) => ({
           run: () => m.describerMain(),
         })),
     },
@@ -297,13 +324,13 @@ export const COMMAND_TREE: CommandNode = {
         str("log-file", "append logs to this file instead of stderr", "path"),
         json,
       ],
-      load: () => import("./serve.ts"),
+      load: command("./serve.ts"),
       children: [
         {
           name: "status",
           summary: "show whether the daemon runs, where, and what it is doing",
           flags: [json],
-          load: () => import("./serve.ts").then((m) => ({ run: m.status })),
+          load: command("./serve.ts", "status"),
         },
         {
           name: "stop",
@@ -317,7 +344,7 @@ export const COMMAND_TREE: CommandNode = {
             ),
             json,
           ],
-          load: () => import("./serve.ts").then((m) => ({ run: m.stop })),
+          load: command("./serve.ts", "stop"),
         },
       ],
     },
@@ -335,7 +362,7 @@ export const COMMAND_TREE: CommandNode = {
             str("page", "which page (default 1)", "n"),
             json,
           ],
-          load: () => import("./data_cmds.ts").then((m) => ({ run: m.list })),
+          load: command("./data_cmds.ts", "list"),
         },
         {
           name: "get",
@@ -347,7 +374,7 @@ export const COMMAND_TREE: CommandNode = {
             str("version", "a specific version (default: newest)", "n"),
             json,
           ],
-          load: () => import("./data_cmds.ts").then((m) => ({ run: m.get })),
+          load: command("./data_cmds.ts", "get"),
         },
         {
           name: "versions",
@@ -360,10 +387,7 @@ export const COMMAND_TREE: CommandNode = {
             str("page", "which page (default 1)", "n"),
             json,
           ],
-          load: () =>
-            import("./data_cmds.ts").then((m) => ({
-              run: m.versions,
-            })),
+          load: command("./data_cmds.ts", "versions"),
         },
       ],
     },
@@ -378,16 +402,14 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("./workflow_cmds.ts").then((m) => ({ run: m.create })),
+          load: command("./workflow_cmds.ts", "create"),
         },
         {
           name: "list",
           summary: "the workflows of this repository",
           maxArgs: 0,
           flags: [json],
-          load: () =>
-            import("./workflow_cmds.ts").then((m) => ({ run: m.list })),
+          load: command("./workflow_cmds.ts", "list"),
         },
         {
           name: "get",
@@ -396,8 +418,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("./workflow_cmds.ts").then((m) => ({ run: m.get })),
+          load: command("./workflow_cmds.ts", "get"),
         },
         {
           name: "validate",
@@ -406,8 +427,7 @@ export const COMMAND_TREE: CommandNode = {
           usage: "[name|id]",
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("./workflow_cmds.ts").then((m) => ({ run: m.validate })),
+          load: command("./workflow_cmds.ts", "validate"),
         },
         {
           name: "run",
@@ -464,8 +484,7 @@ export const COMMAND_TREE: CommandNode = {
             },
             json,
           ],
-          load: () =>
-            import("./workflow_cmds.ts").then((m) => ({ run: m.run })),
+          load: command("./workflow_cmds.ts", "run"),
         },
         {
           name: "history",
@@ -476,8 +495,7 @@ export const COMMAND_TREE: CommandNode = {
             str("limit", "at most this many runs (default 20)", "n"),
             json,
           ],
-          load: () =>
-            import("./workflow_cmds.ts").then((m) => ({ run: m.history })),
+          load: command("./workflow_cmds.ts", "history"),
         },
         {
           name: "logs",
@@ -486,8 +504,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 2,
           flags: [json],
-          load: () =>
-            import("./workflow_cmds.ts").then((m) => ({ run: m.logs })),
+          load: command("./workflow_cmds.ts", "logs"),
         },
       ],
     },
@@ -504,7 +521,7 @@ export const COMMAND_TREE: CommandNode = {
             str("limit", "at most this many runs (default 20)", "n"),
             json,
           ],
-          load: () => import("./run_cmds.ts").then((m) => ({ run: m.list })),
+          load: command("./run_cmds.ts", "list"),
         },
         {
           name: "get",
@@ -513,7 +530,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () => import("./run_cmds.ts").then((m) => ({ run: m.get })),
+          load: command("./run_cmds.ts", "get"),
         },
         {
           name: "logs",
@@ -522,7 +539,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () => import("./run_cmds.ts").then((m) => ({ run: m.logs })),
+          load: command("./run_cmds.ts", "logs"),
         },
       ],
     },
@@ -542,8 +559,7 @@ export const COMMAND_TREE: CommandNode = {
             str("config", "the vault's config as a JSON object", "json"),
             json,
           ],
-          load: () =>
-            import("./vault_cmds.ts").then((m) => ({ run: m.create })),
+          load: command("./vault_cmds.ts", "create"),
         },
         {
           name: "put",
@@ -553,7 +569,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 2,
           maxArgs: 2,
           flags: [json],
-          load: () => import("./vault_cmds.ts").then((m) => ({ run: m.put })),
+          load: command("./vault_cmds.ts", "put"),
         },
         {
           name: "list-keys",
@@ -562,8 +578,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("./vault_cmds.ts").then((m) => ({ run: m.listKeys })),
+          load: command("./vault_cmds.ts", "listKeys"),
         },
         {
           name: "search",
@@ -571,8 +586,7 @@ export const COMMAND_TREE: CommandNode = {
           usage: "[query]",
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("./vault_cmds.ts").then((m) => ({ run: m.search })),
+          load: command("./vault_cmds.ts", "search"),
         },
         {
           name: "list",
@@ -581,8 +595,7 @@ export const COMMAND_TREE: CommandNode = {
           usage: "[query]",
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("./vault_cmds.ts").then((m) => ({ run: m.search })),
+          load: command("./vault_cmds.ts", "search"),
         },
         {
           name: "get",
@@ -591,7 +604,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () => import("./vault_cmds.ts").then((m) => ({ run: m.get })),
+          load: command("./vault_cmds.ts", "get"),
         },
         {
           name: "status",
@@ -600,8 +613,7 @@ export const COMMAND_TREE: CommandNode = {
           usage: "[vault]",
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("./vault_cmds.ts").then((m) => ({ run: m.status })),
+          load: command("./vault_cmds.ts", "status"),
         },
         {
           name: "delete-key",
@@ -610,8 +622,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 2,
           maxArgs: 2,
           flags: [json],
-          load: () =>
-            import("./vault_cmds.ts").then((m) => ({ run: m.deleteKey })),
+          load: command("./vault_cmds.ts", "deleteKey"),
         },
         {
           name: "delete",
@@ -621,8 +632,7 @@ export const COMMAND_TREE: CommandNode = {
           minArgs: 1,
           maxArgs: 1,
           flags: [json],
-          load: () =>
-            import("./vault_cmds.ts").then((m) => ({ run: m.deleteVault })),
+          load: command("./vault_cmds.ts", "deleteVault"),
         },
         {
           name: "type",
@@ -633,8 +643,7 @@ export const COMMAND_TREE: CommandNode = {
               summary: "the built-in and user vault types",
               maxArgs: 0,
               flags: [json],
-              load: () =>
-                import("./vault_cmds.ts").then((m) => ({ run: m.typeSearch })),
+              load: command("./vault_cmds.ts", "typeSearch"),
             },
           ],
         },
@@ -652,8 +661,7 @@ export const COMMAND_TREE: CommandNode = {
             "Chosen by SWAMP_DATASTORE, then 'datastore:' in .swamp.yaml, then .swamp/.",
           flags: [json],
           maxArgs: 0,
-          load: () =>
-            import("./datastore_cmds.ts").then((m) => ({ run: m.status })),
+          load: command("./datastore_cmds.ts", "status"),
         },
       ],
     },
@@ -672,7 +680,7 @@ export const COMMAND_TREE: CommandNode = {
         },
       ],
       maxArgs: 0,
-      load: () => import("./doctor.ts"),
+      load: command("./doctor.ts"),
       children: [
         {
           name: "extensions",
@@ -680,7 +688,7 @@ export const COMMAND_TREE: CommandNode = {
             "load extensions and report what was bundled, cached and broken",
           flags: [json],
           maxArgs: 0,
-          load: () => import("./doctor_extensions.ts"),
+          load: command("./doctor_extensions.ts"),
         },
         {
           name: "data",
@@ -688,7 +696,7 @@ export const COMMAND_TREE: CommandNode = {
             "recover interrupted runs and check stored data against its checksums",
           flags: [json],
           maxArgs: 0,
-          load: () => import("./doctor_data.ts"),
+          load: command("./doctor_data.ts"),
         },
       ],
     },
@@ -697,7 +705,7 @@ export const COMMAND_TREE: CommandNode = {
       summary: "print swamp's version",
       maxArgs: 0,
       flags: [json],
-      load: () => import("./version.ts"),
+      load: command("./version.ts"),
     },
   ],
 };

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println } from "../cli/output.ts";
 import type { CatalogEntry } from "../extensions/catalog.ts";
@@ -41,7 +42,9 @@ async function describedEntry(
   const summary = loaded.types.find((t) => t.type === type);
   const detail = summary ? await readTypeDetail(repo, summary) : undefined;
   if (detail) return detail;
-  const { findType, loadCatalog } = await import("../extensions/loader.ts");
+  const { findType, loadCatalog } = await lazy<
+    typeof import("../extensions/loader.ts")
+  >(import.meta.url, "../extensions/loader.ts");
   return await findType(await loadCatalog(repo), type);
 }
 

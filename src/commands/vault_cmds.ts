@@ -1,5 +1,6 @@
 // `swamp vault ...`: vault configurations (vaults/<type>/<id>.yaml) and the
 // secrets in them. Values are never printed: only names and counts.
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
 import { printJson, println, table, writeErr } from "../cli/output.ts";
@@ -71,7 +72,9 @@ export async function create(ctx: CommandContext): Promise<void> {
   // Check the type and config before anything is written.
   const provider = await providerFor(repo, stored);
   if (type === LOCAL_ENCRYPTION) {
-    const { initLocalVault } = await import("../vaults/local_encryption.ts");
+    const { initLocalVault } = await lazy<
+      typeof import("../vaults/local_encryption.ts")
+    >(import.meta.url, "../vaults/local_encryption.ts");
     await initLocalVault(repo, name);
   }
   const { dump } = await import("js-yaml");
@@ -210,7 +213,9 @@ export async function status(ctx: CommandContext): Promise<number> {
       const provider = await providerFor(repo, stored);
       row.keys = (await provider.list()).length;
       if (stored.vault.type === LOCAL_ENCRYPTION) {
-        const { localVaultDir } = await import("../vaults/local_encryption.ts");
+        const { localVaultDir } = await lazy<
+          typeof import("../vaults/local_encryption.ts")
+        >(import.meta.url, "../vaults/local_encryption.ts");
         const keyFile = `${localVaultDir(repo, stored.vault.name)}/.key`;
         try {
           const st = await Deno.stat(keyFile);
@@ -276,7 +281,9 @@ export async function deleteVault(ctx: CommandContext): Promise<void> {
   const { vault, file } = await findVault(repo, ctx.args.positionals[0]);
   let secretsRemoved = false;
   if (vault.type === LOCAL_ENCRYPTION) {
-    const { localVaultDir } = await import("../vaults/local_encryption.ts");
+    const { localVaultDir } = await lazy<
+      typeof import("../vaults/local_encryption.ts")
+    >(import.meta.url, "../vaults/local_encryption.ts");
     try {
       await Deno.remove(localVaultDir(repo, vault.name), { recursive: true });
       secretsRemoved = true;
@@ -303,7 +310,10 @@ export async function typeSearch(ctx: CommandContext): Promise<void> {
   const types: { type: string; builtIn: boolean; file?: string }[] = [
     { type: LOCAL_ENCRYPTION, builtIn: true },
   ];
-  const { loadCatalog } = await import("../extensions/loader.ts");
+  const { loadCatalog } = await lazy<typeof import("../extensions/loader.ts")>(
+    import.meta.url,
+    "../extensions/loader.ts",
+  );
   const loaded = await loadCatalog(repo, { progress: !ctx.json });
   for (const e of loaded.extensions.vault) {
     types.push({ type: e.kind!.type, builtIn: false, file: e.file });

@@ -2,6 +2,7 @@
  * `swamp workflow create|list|get|validate|run|history|logs`: workflows
  * (`workflows/workflow-<name>.yaml`), their runs and run records.
  */
+import { lazy } from "../util/lazy.ts";
 import type { CommandContext } from "../cli/command_types.ts";
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
@@ -207,11 +208,16 @@ export async function run(ctx: CommandContext): Promise<number> {
     );
   }
   const concurrency = concurrencyFlag(f.concurrency as string | undefined);
-  const { parseTimeout } = await import("./method_run.ts");
+  const { parseTimeout } = await lazy<typeof import("./method_run.ts")>(
+    import.meta.url,
+    "./method_run.ts",
+  );
   const timeoutMs = parseTimeout(f.timeout as string | undefined);
   const failOn = failOnFlag(f["fail-on"] as string | undefined);
   const repo = await openRepo(ctx.cwd);
-  const { parseInputFlags } = await import("../workflows/inputs.ts");
+  const { parseInputFlags } = await lazy<
+    typeof import("../workflows/inputs.ts")
+  >(import.meta.url, "../workflows/inputs.ts");
   let given = resumeId
     ? {}
     : parseInputFlags((f.input as string[] | undefined) ?? []);
@@ -229,9 +235,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     }
   }
 
-  const { streamProgress, lineProgress, terminalProgress } = await import(
-    "../workflows/progress.ts"
-  );
+  const { streamProgress, lineProgress, terminalProgress } = await lazy<
+    typeof import("../workflows/progress.ts")
+  >(import.meta.url, "../workflows/progress.ts");
   const stream = ctx.json && !!f.stream;
   const progress = stream
     ? streamProgress()
@@ -269,8 +275,12 @@ export async function run(ctx: CommandContext): Promise<number> {
       !!f.daemon,
     );
     if (!result) {
-      const { prepareRun } = await import("../workflows/prepare.ts");
-      const { executeWorkflow } = await import("../workflows/executor.ts");
+      const { prepareRun } = await lazy<
+        typeof import("../workflows/prepare.ts")
+      >(import.meta.url, "../workflows/prepare.ts");
+      const { executeWorkflow } = await lazy<
+        typeof import("../workflows/executor.ts")
+      >(import.meta.url, "../workflows/executor.ts");
       const prepared = await prepareRun(repo, target, resumeId, given);
       result = await executeWorkflow({
         repo,
@@ -317,7 +327,10 @@ async function tryDaemon(
       `--daemon: ${why}`,
     );
   };
-  const { SOCKET_FILE } = await import("../serve/protocol.ts");
+  const { SOCKET_FILE } = await lazy<typeof import("../serve/protocol.ts")>(
+    import.meta.url,
+    "../serve/protocol.ts",
+  );
   try {
     Deno.statSync(`${repo.swampDir}/${SOCKET_FILE}`);
   } catch {
@@ -325,9 +338,9 @@ async function tryDaemon(
       "swamp serve is not running for this repository (no socket); start it with 'swamp serve --detach'",
     );
   }
-  const { runWorkflowInDaemon, DaemonUnavailable } = await import(
-    "../workflows/serve_client.ts"
-  );
+  const { runWorkflowInDaemon, DaemonUnavailable } = await lazy<
+    typeof import("../workflows/serve_client.ts")
+  >(import.meta.url, "../workflows/serve_client.ts");
   try {
     const out = await runWorkflowInDaemon(repo, body, handlers, signal);
     if ("run" in out) return out.run;
@@ -389,10 +402,13 @@ function printRun(r: WorkflowRun): void {
 /** `workflow history [name]`: runs, newest first. */
 export async function history(ctx: CommandContext): Promise<number> {
   const repo = await openRepo(ctx.cwd);
-  const { listWorkflowRunIds, readWorkflowRun } = await import(
-    "../workflows/record.ts"
+  const { listWorkflowRunIds, readWorkflowRun } = await lazy<
+    typeof import("../workflows/record.ts")
+  >(import.meta.url, "../workflows/record.ts");
+  const { tryAcquireLock } = await lazy<typeof import("../data/lock.ts")>(
+    import.meta.url,
+    "../data/lock.ts",
   );
-  const { tryAcquireLock } = await import("../data/lock.ts");
   const name = ctx.args.positionals[0];
   const limitRaw = ctx.args.flags.limit as string | undefined;
   const limit = limitRaw === undefined ? 20 : Number(limitRaw);
@@ -461,8 +477,13 @@ export async function history(ctx: CommandContext): Promise<number> {
 export async function logs(ctx: CommandContext): Promise<number> {
   const repo = await openRepo(ctx.cwd);
   const [runId, only] = ctx.args.positionals;
-  const { readWorkflowRun } = await import("../workflows/record.ts");
-  const { logPath } = await import("../telemetry/run_report.ts");
+  const { readWorkflowRun } = await lazy<
+    typeof import("../workflows/record.ts")
+  >(import.meta.url, "../workflows/record.ts");
+  const { logPath } = await lazy<typeof import("../telemetry/run_report.ts")>(
+    import.meta.url,
+    "../telemetry/run_report.ts",
+  );
   const r = await readWorkflowRun(repo, runId);
   const steps = r.jobs.flatMap((j) =>
     j.steps.map((s) => ({ key: `${j.name}.${s.name}`, s }))

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import { withSpan } from "../telemetry/tracing.ts";
 import { join } from "../util/path.ts";
@@ -62,7 +63,9 @@ export async function applyRecord(
   for (const dir of touched) await syncDir(dir);
   for (const path of record.prunes) await removeIfPresent(join(modelDir, path));
   // The index follows the data, never leads it (src/index/data_index.ts).
-  const { indexCommitted } = await import("../index/data_index.ts");
+  const { indexCommitted } = await lazy<
+    typeof import("../index/data_index.ts")
+  >(import.meta.url, "../index/data_index.ts");
   await indexCommitted(dataDir, record);
   return missing;
 }

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import type { DataHandle } from "../models/model_type.ts";
 import {
   reportPath,
@@ -181,7 +182,9 @@ export async function recoverModel(
       result.interrupted.push({ runId: r.runId, discarded });
     } else {
       // It died after its report, maybe before indexing it.
-      const { indexRunReport } = await import("../index/runs_index.ts");
+      const { indexRunReport } = await lazy<
+        typeof import("../index/runs_index.ts")
+      >(import.meta.url, "../index/runs_index.ts");
       await indexRunReport(store.runsDir, r.runId);
     }
   }

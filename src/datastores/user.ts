@@ -2,6 +2,7 @@
 // createProvider(config) }` (or the provider functions directly) in
 // extensions/datastores/**. Loaded only when `.swamp.yaml` or
 // SWAMP_DATASTORE names a non-built-in type; never for the built-in one.
+import { lazy } from "../util/lazy.ts";
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import { setRunLockHook } from "../data/lock.ts";
 import type { Repo } from "../repo/repo.ts";
@@ -88,9 +89,9 @@ export async function openUserDatastore(
   repo: Repo,
   selection: DatastoreSelection,
 ): Promise<OpenedDatastore> {
-  const { loadCatalog, findExtension, importExtension } = await import(
-    "../extensions/loader.ts"
-  );
+  const { loadCatalog, findExtension, importExtension } = await lazy<
+    typeof import("../extensions/loader.ts")
+  >(import.meta.url, "../extensions/loader.ts");
   const loaded = await loadCatalog(repo);
   const entry = await findExtension(loaded, "datastore", selection.type);
   const exp = await importExtension(repo, entry);

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { Definition } from "../models/definitions.ts";
 import type { Repo } from "../repo/repo.ts";
@@ -37,34 +38,48 @@ export async function resolveDriver(
     : `definition ${def.name}`;
   switch (name) {
     case "in-process": {
-      const { InProcessDriver } = await import("./in_process_driver.ts");
+      const { InProcessDriver } = await lazy<
+        typeof import("./in_process_driver.ts")
+      >(import.meta.url, "./in_process_driver.ts");
       return new InProcessDriver();
     }
     case "raw": {
-      const { RawDriver } = await import("./raw_driver.ts");
-      const { parseDriverConfig, rawConfigSchema } = await import(
-        "./driver_config.ts"
+      const { RawDriver } = await lazy<typeof import("./raw_driver.ts")>(
+        import.meta.url,
+        "./raw_driver.ts",
       );
+      const { parseDriverConfig, rawConfigSchema } = await lazy<
+        typeof import("./driver_config.ts")
+      >(import.meta.url, "./driver_config.ts");
       return new RawDriver(
         parseDriverConfig(rawConfigSchema, "raw", config, source),
       );
     }
     case "docker": {
-      const { DockerDriver } = await import("./docker_driver.ts");
-      const { parseDriverConfig, dockerConfigSchema } = await import(
-        "./driver_config.ts"
+      const { DockerDriver } = await lazy<typeof import("./docker_driver.ts")>(
+        import.meta.url,
+        "./docker_driver.ts",
       );
+      const { parseDriverConfig, dockerConfigSchema } = await lazy<
+        typeof import("./driver_config.ts")
+      >(import.meta.url, "./driver_config.ts");
       return new DockerDriver(
         parseDriverConfig(dockerConfigSchema, "docker", config, source),
       );
     }
     default: {
       // A user driver from extensions/drivers/** (loaded only here).
-      const { loadUserDriver } = await import("./user_driver.ts");
+      const { loadUserDriver } = await lazy<typeof import("./user_driver.ts")>(
+        import.meta.url,
+        "./user_driver.ts",
+      );
       const user = await loadUserDriver(repo, name, config, source);
       if (!("unknown" in user)) return user;
       const known = [...DRIVER_NAMES, ...user.unknown];
-      const { didYouMean } = await import("../cli/suggest.ts");
+      const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+        import.meta.url,
+        "../cli/suggest.ts",
+      );
       throw new SwampError(
         "driver_config",
         `unknown driver '${name}' (from ${from})${

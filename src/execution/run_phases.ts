@@ -1,6 +1,7 @@
 // The phases of one method run, in order: resolve, lock, execute, validate,
 // commit, report. `service.ts` strings them together; the commit protocol
 // they follow is described in design/commit.md.
+import { lazy } from "../util/lazy.ts";
 import { SwampError, toSwampError } from "../cli/errors.ts";
 import { ioError } from "../data/atomic.ts";
 import type { OpenCommit } from "../data/commit.ts";
@@ -140,14 +141,20 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
       const e = await findType(loaded, def.type);
       return { entry: e, bundledNow: loaded.stats.bundled.includes(e.file) };
     })()
-    : await (await import("../extensions/type_index.ts")).findIndexedType(
+    : await (await lazy<typeof import("../extensions/type_index.ts")>(
+      import.meta.url,
+      "../extensions/type_index.ts",
+    )).findIndexedType(
       req.repo,
       def.type,
       { progress: true },
     );
   const info = entry.info!;
   if (!info.methods[req.method]) {
-    const { didYouMean } = await import("../cli/suggest.ts");
+    const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+      import.meta.url,
+      "../cli/suggest.ts",
+    );
     throw new SwampError(
       "not_found",
       `unknown method '${req.method}' for ${def.name} (${def.type})${
@@ -168,7 +175,10 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   t = mark("importBundle", t);
 
   const { routeInputs, parseOrThrow, inputsJsonSchema, containsExpression } =
-    await import("../models/inputs.ts");
+    await lazy<typeof import("../models/inputs.ts")>(
+      import.meta.url,
+      "../models/inputs.ts",
+    );
   const given = [
     ...Object.entries(req.stdinInputs ?? {}).map(([key, value]) => ({
       key,
@@ -186,7 +196,9 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   let rawGlobals = def.globalArguments;
   let upgrade: ArgumentsUpgrade | undefined;
   if ((model as { upgrades?: unknown }).upgrades !== undefined) {
-    const { upgradeGlobalArguments } = await import("../models/upgrades.ts");
+    const { upgradeGlobalArguments } = await lazy<
+      typeof import("../models/upgrades.ts")
+    >(import.meta.url, "../models/upgrades.ts");
     const up = upgradeGlobalArguments(model, def.typeVersion, rawGlobals);
     if (up.applied.length) {
       upgrade = up;
@@ -223,7 +235,9 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   let usedInputs = new Set<string>();
   // `${{ }}` expressions: the evaluator (and cel-js) load only when a value has one.
   if (containsExpression(argsIn) || containsExpression(globalsIn)) {
-    const { resolveExpressions } = await import("../expressions/evaluate.ts");
+    const { resolveExpressions } = await lazy<
+      typeof import("../expressions/evaluate.ts")
+    >(import.meta.url, "../expressions/evaluate.ts");
     const resolved = await resolveExpressions(
       {
         repo: req.repo,
@@ -258,7 +272,9 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
     prefix,
   );
   if (upgrade) {
-    const { persistUpgrade } = await import("../models/upgrades.ts");
+    const { persistUpgrade } = await lazy<
+      typeof import("../models/upgrades.ts")
+    >(import.meta.url, "../models/upgrades.ts");
     await persistUpgrade(stored.file, upgrade);
     pending.push({
       level: "info",
@@ -357,7 +373,10 @@ export async function resolveRun(req: RunRequest): Promise<ResolvedRun> {
   // The reports module loads only for a definition with a reports block.
   const defReports = blocks.reports === undefined
     ? {}
-    : (await import("../models/reports.ts")).definitionReports(blocks.reports);
+    : (await lazy<typeof import("../models/reports.ts")>(
+      import.meta.url,
+      "../models/reports.ts",
+    )).definitionReports(blocks.reports);
   return {
     req,
     started,
@@ -694,13 +713,15 @@ export async function reportRun(
 async function readOnlyContext(run: ResolvedRun): Promise<
   Record<string, unknown>
 > {
-  const { createDataRepository } = await import(
-    "../models/api/data_repository.ts"
-  );
-  const { createDefinitionRepository } = await import(
-    "../models/api/definition_repository.ts"
-  );
-  const { createMethodLogger } = await import("../models/api/logger.ts");
+  const { createDataRepository } = await lazy<
+    typeof import("../models/api/data_repository.ts")
+  >(import.meta.url, "../models/api/data_repository.ts");
+  const { createDefinitionRepository } = await lazy<
+    typeof import("../models/api/definition_repository.ts")
+  >(import.meta.url, "../models/api/definition_repository.ts");
+  const { createMethodLogger } = await lazy<
+    typeof import("../models/api/logger.ts")
+  >(import.meta.url, "../models/api/logger.ts");
   const repo = run.req.repo;
   const definitions = createDefinitionRepository(repo);
   return {
@@ -734,9 +755,9 @@ export async function checkRun(run: ResolvedRun): Promise<void> {
   const checks = declaredChecks(run.model);
   if (Object.keys(checks).length === 0) return;
   const t = performance.now();
-  const { selectChecks, runChecks, checksFailedError } = await import(
-    "../models/checks.ts"
-  );
+  const { selectChecks, runChecks, checksFailedError } = await lazy<
+    typeof import("../models/checks.ts")
+  >(import.meta.url, "../models/checks.ts");
   try {
     const chosen = selectChecks(
       run.model,
@@ -781,9 +802,9 @@ export async function reportsRun(
   const warn = (message: string) =>
     run.onLog({ level: "warn", message, time: new Date().toISOString() });
   try {
-    const { loadReports, selectReports, runReports } = await import(
-      "../models/reports.ts"
-    );
+    const { loadReports, selectReports, runReports } = await lazy<
+      typeof import("../models/reports.ts")
+    >(import.meta.url, "../models/reports.ts");
     const available = await loadReports(run.req.repo, warn);
     const chosen = selectReports(run.model, available, run.defReports, flags);
     if (chosen.length === 0) return;
@@ -863,8 +884,12 @@ function watchSensitiveWrites(run: ResolvedRun, writes: RunWrites): void {
       try {
         const data = JSON.parse(new TextDecoder().decode(content));
         run.addSecrets(sensitiveValues(data, rule));
-        const { storeSensitive } = await import("../vaults/sensitive_store.ts");
-        const { SecretSet } = await import("../vaults/secret_set.ts");
+        const { storeSensitive } = await lazy<
+          typeof import("../vaults/sensitive_store.ts")
+        >(import.meta.url, "../vaults/sensitive_store.ts");
+        const { SecretSet } = await lazy<
+          typeof import("../vaults/secret_set.ts")
+        >(import.meta.url, "../vaults/secret_set.ts");
         const r = run.model.resources?.[spec] as { vaultName?: unknown };
         const stored = await storeSensitive(
           run.req.repo,

@@ -5,6 +5,7 @@
 // an ExecutionResult whose `pending` outputs the host persists through the
 // run's method context, so they are validated against their schemas and
 // committed all-or-nothing exactly like any other driver's writes.
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { CatalogEntry } from "../extensions/catalog.ts";
 import type { MethodResult } from "../models/model_type.ts";
@@ -105,11 +106,14 @@ export class UserDriver implements Driver {
   ) {}
 
   async prepare(job: PrepareJob): Promise<void> {
-    const { isBuiltin } = await import("./out_of_process.ts");
-    if (isBuiltin(job.entry.file)) return;
-    const { selfContainedBundle } = await import(
-      "../extensions/self_contained.ts"
+    const { isBuiltin } = await lazy<typeof import("./out_of_process.ts")>(
+      import.meta.url,
+      "./out_of_process.ts",
     );
+    if (isBuiltin(job.entry.file)) return;
+    const { selfContainedBundle } = await lazy<
+      typeof import("../extensions/self_contained.ts")
+    >(import.meta.url, "../extensions/self_contained.ts");
     const t = performance.now();
     const built = await selfContainedBundle(job.repo, job.entry);
     job.phases.selfContained = Math.round((performance.now() - t) * 100) /
@@ -189,7 +193,9 @@ export class UserDriver implements Driver {
     job: DriverJob,
     outputs: DriverOutput[],
   ): Promise<MethodResult> {
-    const { createMethodContext } = await import("../models/context_impl.ts");
+    const { createMethodContext } = await lazy<
+      typeof import("../models/context_impl.ts")
+    >(import.meta.url, "../models/context_impl.ts");
     const ctx = createMethodContext(job);
     const handles: unknown[] = [];
     for (const o of outputs) {
@@ -251,10 +257,13 @@ export async function loadUserDriver(
   config: Record<string, unknown>,
   source: string,
 ): Promise<UserDriver | { unknown: string[] }> {
-  const { loadCatalog } = await import("../extensions/loader.ts");
-  const { findExtension, importExtension } = await import(
-    "../extensions/kinds.ts"
+  const { loadCatalog } = await lazy<typeof import("../extensions/loader.ts")>(
+    import.meta.url,
+    "../extensions/loader.ts",
   );
+  const { findExtension, importExtension } = await lazy<
+    typeof import("../extensions/kinds.ts")
+  >(import.meta.url, "../extensions/kinds.ts");
   const loaded = await loadCatalog(repo);
   let entry: CatalogEntry;
   try {
@@ -269,7 +278,9 @@ export async function loadUserDriver(
   let parsed = config;
   const schema = exp.configSchema as { safeParse?: unknown } | undefined;
   if (schema && typeof schema.safeParse === "function") {
-    const { parseDriverConfig } = await import("./driver_config.ts");
+    const { parseDriverConfig } = await lazy<
+      typeof import("./driver_config.ts")
+    >(import.meta.url, "./driver_config.ts");
     parsed = parseDriverConfig(
       schema as Parameters<typeof parseDriverConfig>[0],
       type,

@@ -3,6 +3,7 @@
  * `data.*` / `file.contents` functions. Only the instances an expression
  * names are read; every read is checked against its meta.json.
  */
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import {
   CONTENT_FILE,
@@ -74,7 +75,9 @@ async function recordOf(
       if (parsed && typeof parsed === "object") attributes = parsed;
       // Sensitive outputs are stored as vault references: read them back.
       if (text.includes("vault.get(")) {
-        const { resolveStoredSecrets } = await import("./vault_bridge.ts");
+        const { resolveStoredSecrets } = await lazy<
+          typeof import("./vault_bridge.ts")
+        >(import.meta.url, "./vault_bridge.ts");
         await resolveStoredSecrets(repo, attributes);
       }
     } catch (err) {

@@ -11,6 +11,7 @@
  * cycle. Every error names the definition, the field path and the
  * expression, with exit 2.
  */
+import { lazy } from "../util/lazy.ts";
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import { newCelEnvironment } from "../execution/runner/cel_env.ts";
 import { loadCel } from "../models/api/cel.ts";
@@ -603,9 +604,9 @@ class Resolver {
   }
 
   async dataByTag(_site: Site, k: string, v: string): Promise<unknown> {
-    const { listDefinitionFiles, readDefinition } = await import(
-      "../models/definitions.ts"
-    );
+    const { listDefinitionFiles, readDefinition } = await lazy<
+      typeof import("../models/definitions.ts")
+    >(import.meta.url, "../models/definitions.ts");
     const out: ExprRecord[] = [];
     for (const file of listDefinitionFiles(this.scope.repo)) {
       let def: Definition;

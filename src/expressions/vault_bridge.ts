@@ -4,6 +4,7 @@
  * registered as a secret (`processSecrets`) before it is returned, so the
  * run's logs, report and outputs mask it.
  */
+import { lazy } from "../util/lazy.ts";
 import type { Repo } from "../repo/repo.ts";
 
 /** The value of `key` in the vault named `vaultName`. */
@@ -12,7 +13,10 @@ export async function getVaultValue(
   vaultName: string,
   key: string,
 ): Promise<string> {
-  const { getVaultSecret } = await import("../vaults/resolve.ts");
+  const { getVaultSecret } = await lazy<typeof import("../vaults/resolve.ts")>(
+    import.meta.url,
+    "../vaults/resolve.ts",
+  );
   return await getVaultSecret(repo, vaultName, key);
 }
 
@@ -21,9 +25,9 @@ export async function resolveStoredSecrets(
   repo: Repo,
   attributes: Record<string, unknown>,
 ): Promise<void> {
-  const { hasVaultReference, resolveVaultReferences } = await import(
-    "../vaults/resolve.ts"
-  );
+  const { hasVaultReference, resolveVaultReferences } = await lazy<
+    typeof import("../vaults/resolve.ts")
+  >(import.meta.url, "../vaults/resolve.ts");
   if (hasVaultReference(attributes)) {
     await resolveVaultReferences(repo, attributes);
   }

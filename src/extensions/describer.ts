@@ -4,6 +4,7 @@
 // catalog. A model file that loops or exits at load time takes down only this
 // process; the parent (describe_isolated.ts) notices, names the file and
 // starts a fresh describer for the rest.
+import { lazy } from "../util/lazy.ts";
 import { toFileUrl } from "../util/file_url.ts";
 import { forEachLine } from "../util/lines.ts";
 import type { ExtensionInfo, ReportInfo, TypeInfo } from "./catalog.ts";
@@ -76,8 +77,11 @@ export async function describerMain(): Promise<number> {
     { type: "module" },
   );
   const [{ installHostZod }, { classifyExports }] = await Promise.all([
-    import("./zod_bridge.ts"),
-    import("./export_kinds.ts"),
+    lazy<typeof import("./zod_bridge.ts")>(import.meta.url, "./zod_bridge.ts"),
+    lazy<typeof import("./export_kinds.ts")>(
+      import.meta.url,
+      "./export_kinds.ts",
+    ),
   ]);
   installHostZod();
   post({ type: "ready" });

@@ -11,6 +11,7 @@
 //
 // Neither function touches the catalog on disk; importExtension imports one
 // bundle (memoised per process) and never starts a subprocess.
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { CatalogEntry } from "./catalog.ts";
@@ -87,7 +88,10 @@ export async function findExtension(
       { kind, type, file: broken.file },
     );
   }
-  const { didYouMean } = await import("../cli/suggest.ts");
+  const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+    import.meta.url,
+    "../cli/suggest.ts",
+  );
   throw new SwampError(
     "not_found",
     `unknown ${kind} type '${type}'${
@@ -133,7 +137,10 @@ async function doImportExtension(
   repo: Repo,
   entry: CatalogEntry,
 ): Promise<ExtensionExport> {
-  const { importBundleModule } = await import("./loader.ts");
+  const { importBundleModule } = await lazy<typeof import("./loader.ts")>(
+    import.meta.url,
+    "./loader.ts",
+  );
   const kind = entry.kind!.kind;
   const mod = await importBundleModule(repo, entry);
   const value = mod[kind] as ExtensionExport | undefined;

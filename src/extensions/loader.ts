@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { dirname, join, relative, resolve } from "../util/path.ts";
 import { toFileUrl } from "../util/file_url.ts";
 import { SwampError } from "../cli/errors.ts";
@@ -301,7 +302,10 @@ async function intactDir(
   outputs: string[],
   tmpDir: string,
 ): Promise<boolean> {
-  const { BundleChecker } = await import("./cache_health.ts");
+  const { BundleChecker } = await lazy<typeof import("./cache_health.ts")>(
+    import.meta.url,
+    "./cache_health.ts",
+  );
   const parent = join(dir, "..");
   const checker = new BundleChecker(parent);
   const name = relative(parent, dir);
@@ -348,9 +352,9 @@ async function planAndFingerprint(
   prints: Map<string, Fingerprint>;
   plans: Map<string, FilePlan>;
 }> {
-  const { planFiles, readAliases, resolveAlias } = await import(
-    "./collections.ts"
-  );
+  const { planFiles, readAliases, resolveAlias } = await lazy<
+    typeof import("./collections.ts")
+  >(import.meta.url, "./collections.ts");
   const rootConfig = join(repo.root, "deno.json");
   const hasRootConfig = await Deno.stat(rootConfig).then(
     () => true,
@@ -523,8 +527,14 @@ interface EarlyDescriber {
 
 async function startEarlyDescriber(): Promise<EarlyDescriber> {
   const [{ startDescriber }, { selfCommand }] = await Promise.all([
-    import("./describe_isolated.ts"),
-    import("../cli/self_command.ts"),
+    lazy<typeof import("./describe_isolated.ts")>(
+      import.meta.url,
+      "./describe_isolated.ts",
+    ),
+    lazy<typeof import("../cli/self_command.ts")>(
+      import.meta.url,
+      "../cli/self_command.ts",
+    ),
   ]);
   const command = selfCommand();
   return { command, describer: startDescriber(command, describerEnv()) };
@@ -542,10 +552,16 @@ async function buildEntries(
 ): Promise<CatalogEntry[]> {
   const [{ requireDeno }, { bundleBatch }, isolated, { summarizeBundleError }] =
     await Promise.all([
-      import("./deno_exec.ts"),
-      import("./bundler.ts"),
-      import("./describe_isolated.ts"),
-      import("./bundle_errors.ts"),
+      lazy<typeof import("./deno_exec.ts")>(import.meta.url, "./deno_exec.ts"),
+      lazy<typeof import("./bundler.ts")>(import.meta.url, "./bundler.ts"),
+      lazy<typeof import("./describe_isolated.ts")>(
+        import.meta.url,
+        "./describe_isolated.ts",
+      ),
+      lazy<typeof import("./bundle_errors.ts")>(
+        import.meta.url,
+        "./bundle_errors.ts",
+      ),
     ]);
   // Files that need no bundling: not listed by their manifest, or a broken
   // manifest.
@@ -575,7 +591,10 @@ async function buildEntries(
     return result;
   }
   const { describeIsolated, loadTimeoutMs } = isolated;
-  const { startProgress } = await import("./progress.ts");
+  const { startProgress } = await lazy<typeof import("./progress.ts")>(
+    import.meta.url,
+    "./progress.ts",
+  );
   const { command: describerCommand, describer } = early;
   /** Entries of the bundled files, filled batch by batch. */
   const built: CatalogEntry[] = [];
@@ -811,8 +830,13 @@ async function savePartial(
 const MAX_DETAIL = 8000;
 
 async function builtinEntries(fingerprint: string): Promise<CatalogEntry[]> {
-  const { builtinModelTypes } = await import("../models/builtin/registry.ts");
-  const { describeModelType } = await import("./model_shape.ts");
+  const { builtinModelTypes } = await lazy<
+    typeof import("../models/builtin/registry.ts")
+  >(import.meta.url, "../models/builtin/registry.ts");
+  const { describeModelType } = await lazy<typeof import("./model_shape.ts")>(
+    import.meta.url,
+    "./model_shape.ts",
+  );
   return (await builtinModelTypes()).map((m) => ({
     file: `builtin:${m.type}`,
     fingerprint,
@@ -861,7 +885,10 @@ export async function findType(
       { type, file: broken.file },
     );
   }
-  const { didYouMean } = await import("../cli/suggest.ts");
+  const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+    import.meta.url,
+    "../cli/suggest.ts",
+  );
   throw new SwampError(
     "not_found",
     `unknown model type '${type}'${
@@ -903,8 +930,14 @@ async function importMerged(
   const base = await doImport(repo, entry, "model");
   if (!entry.extensions?.length) return base as ModelType;
   const [{ checkExtensionExport }, { mergeModel }] = await Promise.all([
-    import("./export_kinds.ts"),
-    import("./extension_merge.ts"),
+    lazy<typeof import("./export_kinds.ts")>(
+      import.meta.url,
+      "./export_kinds.ts",
+    ),
+    lazy<typeof import("./extension_merge.ts")>(
+      import.meta.url,
+      "./extension_merge.ts",
+    ),
   ]);
   const exts = await Promise.all(entry.extensions.map(async (e) => {
     const mod = await doImport(repo, e, "extension");
@@ -938,7 +971,9 @@ async function doImport(
   kind: "model" | "extension" | "report",
 ): Promise<unknown> {
   if (entry.file.startsWith("builtin:")) {
-    const { builtinModelTypes } = await import("../models/builtin/registry.ts");
+    const { builtinModelTypes } = await lazy<
+      typeof import("../models/builtin/registry.ts")
+    >(import.meta.url, "../models/builtin/registry.ts");
     const found = (await builtinModelTypes()).find((m) =>
       `builtin:${m.type}` === entry.file
     );
@@ -958,10 +993,15 @@ async function doImport(
     return mod.report;
   }
   // The usual, well-formed export skips building the zod shape schema.
-  const { quickModelCheck } = await import("./model_quick_check.ts");
+  const { quickModelCheck } = await lazy<
+    typeof import("./model_quick_check.ts")
+  >(import.meta.url, "./model_quick_check.ts");
   const quick = quickModelCheck(mod);
   if (quick) return quick;
-  const { checkModelExport } = await import("./model_shape.ts");
+  const { checkModelExport } = await lazy<typeof import("./model_shape.ts")>(
+    import.meta.url,
+    "./model_shape.ts",
+  );
   const checked = checkModelExport(mod);
   if ("error" in checked) {
     throw new SwampError("extension_error", `${entry.file}: ${checked.error}`, {
@@ -980,20 +1020,29 @@ export async function importBundleModule(
   repo: Repo,
   entry: CatalogEntry,
 ): Promise<Record<string, unknown>> {
-  const { installHostZod } = await import("./zod_bridge.ts");
+  const { installHostZod } = await lazy<typeof import("./zod_bridge.ts")>(
+    import.meta.url,
+    "./zod_bridge.ts",
+  );
   installHostZod();
   let mod: Record<string, unknown>;
   try {
     mod = await import(toFileUrl(join(repo.bundlesDir, entry.bundle!)));
   } catch (err) {
     // A deleted or damaged cache heals itself: rebundle and import again.
-    const { BundleChecker } = await import("./cache_health.ts");
+    const { BundleChecker } = await lazy<typeof import("./cache_health.ts")>(
+      import.meta.url,
+      "./cache_health.ts",
+    );
     const damage = await new BundleChecker(repo.bundlesDir).check(
       entry.bundle!,
     );
     if (!damage) throw err;
     eprintln(`swamp: rebuilding the bundle of ${entry.file} (${damage})`);
-    const { rebuildBundles } = await import("./repair.ts");
+    const { rebuildBundles } = await lazy<typeof import("./repair.ts")>(
+      import.meta.url,
+      "./repair.ts",
+    );
     const bundle = (await rebuildBundles(repo, [entry])).get(entry.file)!;
     entry.bundle = bundle;
     mod = await import(toFileUrl(join(repo.bundlesDir, bundle)));

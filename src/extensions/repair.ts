@@ -2,6 +2,7 @@
 // (a deleted .swamp/bundles, a missing chunk or shim, a corrupt file): used by
 // importModelType when an import fails on a damaged bundle, and by
 // `doctor --fix`.
+import { lazy } from "../util/lazy.ts";
 import { join, relative, resolve } from "../util/path.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
@@ -95,8 +96,11 @@ export async function rebuildBundles(
  */
 export async function repairCaches(repo: Repo): Promise<string[]> {
   const [{ inspectCaches }, { loadCatalog }] = await Promise.all([
-    import("./cache_health.ts"),
-    import("./loader.ts"),
+    lazy<typeof import("./cache_health.ts")>(
+      import.meta.url,
+      "./cache_health.ts",
+    ),
+    lazy<typeof import("./loader.ts")>(import.meta.url, "./loader.ts"),
   ]);
   const done: string[] = [];
   const before = await inspectCaches(repo);

@@ -7,6 +7,7 @@
 // under `.swamp/catalog.d/`, read on demand. When the file set or any stat
 // differs, the loader's content fast path (or a rebuild) decides, and the
 // index is written again. Deleting either loses nothing: they are rebuilt.
+import { lazy } from "../util/lazy.ts";
 import { join, relative, resolve } from "../util/path.ts";
 import { writeFileAtomic } from "../data/atomic.ts";
 import type { Repo } from "../repo/repo.ts";
@@ -216,7 +217,10 @@ export async function loadTypeIndex(
     return out;
   };
   for (const p of [...files, ...meta]) before.set(p, statOf(p));
-  const { loadCatalog } = await import("./loader.ts");
+  const { loadCatalog } = await lazy<typeof import("./loader.ts")>(
+    import.meta.url,
+    "./loader.ts",
+  );
   const loaded = await loadCatalog(repo, options);
   const paths = [
     ...coveredPaths(repo, loaded, files, meta),
@@ -260,7 +264,10 @@ function coveredPaths(
 }
 
 async function detailKey(e: CatalogEntry): Promise<string> {
-  const { sha256Hex } = await import("./fingerprint.ts");
+  const { sha256Hex } = await lazy<typeof import("./fingerprint.ts")>(
+    import.meta.url,
+    "./fingerprint.ts",
+  );
   const parts = [e.file, e.fingerprint, e.bundle ?? "", JSON.stringify(e.info)];
   for (const x of e.extensions ?? []) parts.push(x.file, x.fingerprint);
   return (await sha256Hex(parts.join("\n"))).slice(0, 24);
@@ -347,7 +354,10 @@ export async function findIndexedType(
   if (entry) {
     return { entry, bundledNow: indexed.stats.bundled.includes(entry.file) };
   }
-  const { loadCatalog, findType } = await import("./loader.ts");
+  const { loadCatalog, findType } = await lazy<typeof import("./loader.ts")>(
+    import.meta.url,
+    "./loader.ts",
+  );
   const loaded = await loadCatalog(repo, options);
   const found = await findType(loaded, type);
   return {

@@ -1,6 +1,7 @@
 // The rows of `data list` (and the daemon's GET /v1/data): the newest version
 // of each data instance with its version count, page by page, read from the
 // data index after settling interrupted commits.
+import { lazy } from "../util/lazy.ts";
 import { type DataMeta, modelDataDir } from "../data/datastore.ts";
 import { settleJournal, storeOf, withDataRead } from "../data/recovery.ts";
 import {
@@ -23,7 +24,9 @@ async function modelsFor(
   target?: string,
 ): Promise<Iterable<ModelRef> | AsyncIterable<ModelRef>> {
   if (target) return [(await findDefinition(repo, target)).definition];
-  const { definitionIndex } = await import("../index/definitions_index.ts");
+  const { definitionIndex } = await lazy<
+    typeof import("../index/definitions_index.ts")
+  >(import.meta.url, "../index/definitions_index.ts");
   const index = await definitionIndex(repo);
   if (index) return index.summaries();
   return (async function* () {
@@ -56,7 +59,9 @@ export async function listDataPage(
   const rows: DataRow[] = [];
   const models = await modelsFor(repo, target);
   const store = storeOf(repo);
-  const { modelInstances } = await import("../index/data_index.ts");
+  const { modelInstances } = await lazy<
+    typeof import("../index/data_index.ts")
+  >(import.meta.url, "../index/data_index.ts");
   // Finish or roll back what interrupted runs left, then read each model
   // while none of its commits is half done.
   await settleJournal(

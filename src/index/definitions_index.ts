@@ -5,6 +5,7 @@
 // only its changed files (mtime or size) are parsed again. A file edited in
 // place is noticed when it is resolved (its text is read then anyway) or
 // when its directory changes; `model validate` reads every file.
+import { lazy } from "../util/lazy.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { Repo } from "../repo/repo.ts";
 import { join } from "../util/path.ts";
@@ -54,7 +55,9 @@ async function rowFor(
   info: Deno.FileInfo,
   now: number,
 ): Promise<Row> {
-  const { readDefinition } = await import("../models/definitions.ts");
+  const { readDefinition } = await lazy<
+    typeof import("../models/definitions.ts")
+  >(import.meta.url, "../models/definitions.ts");
   const row: Row = {
     file: rel,
     dir,

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import {
   type DataMeta,
@@ -96,7 +97,10 @@ export async function readResourceVersion(
     return data;
   }
   // Written under an older type version: through the upgrade chain's hooks.
-  const { upgradeData } = await import("./upgrades.ts");
+  const { upgradeData } = await lazy<typeof import("./upgrades.ts")>(
+    import.meta.url,
+    "./upgrades.ts",
+  );
   return upgradeData(model, meta.spec, meta.modelTypeVersion, data) as Record<
     string,
     unknown
@@ -114,7 +118,9 @@ async function resolveStoredSecrets(
   if (data === null || !JSON.stringify(data).includes("vault.get(")) {
     return data;
   }
-  const { resolveVaultReferences } = await import("../vaults/resolve.ts");
+  const { resolveVaultReferences } = await lazy<
+    typeof import("../vaults/resolve.ts")
+  >(import.meta.url, "../vaults/resolve.ts");
   return await resolveVaultReferences(repo, data) as Record<string, unknown>;
 }
 
@@ -261,7 +267,10 @@ export function createMethodContext(o: ContextOptions): MethodContext {
       }
       const checked = r.schema.safeParse(data);
       if (!checked.success) {
-        const { describeIssues } = await import("./inputs.ts");
+        const { describeIssues } = await lazy<typeof import("./inputs.ts")>(
+          import.meta.url,
+          "./inputs.ts",
+        );
         warn(
           `resource '${spec}/${instance}' does not match its schema: ${
             describeIssues(checked.error.issues, data, "field")

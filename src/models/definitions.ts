@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { basename, containedJoin, join, relative } from "../util/path.ts";
@@ -351,7 +352,9 @@ export async function findDefinition(
   options: FindOptions = {},
 ): Promise<StoredDefinition> {
   checkModelRef(nameOrId);
-  const { definitionIndex } = await import("../index/definitions_index.ts");
+  const { definitionIndex } = await lazy<
+    typeof import("../index/definitions_index.ts")
+  >(import.meta.url, "../index/definitions_index.ts");
   const index = await definitionIndex(repo);
   if (index) {
     try {
@@ -486,7 +489,10 @@ async function findScanning(
     ({ found, sameId } = pickByIdOrName(repo, scanned, nameOrId));
   }
   if (!found) {
-    const { didYouMean } = await import("../cli/suggest.ts");
+    const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+      import.meta.url,
+      "../cli/suggest.ts",
+    );
     const names = files.map((f) => basename(f).slice(0, -".yaml".length));
     throw new SwampError(
       "not_found",

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { TypeInfo } from "../extensions/catalog.ts";
 import type { z } from "zod";
@@ -78,7 +79,10 @@ export async function routeInputs(
     const globalProp = globalSchema?.properties?.[key];
     const prop = argProp ?? inputProp ?? globalProp;
     if (!prop) {
-      const { didYouMean } = await import("../cli/suggest.ts");
+      const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+        import.meta.url,
+        "../cli/suggest.ts",
+      );
       const known = [
         ...Object.keys(argSchema?.properties ?? {}),
         ...Object.keys(declared?.properties ?? {}),

@@ -3,6 +3,7 @@
 // `reports: {require, skip}`, then the CLI flags), run after the method with
 // a read-only context, and stored as data `report-<name>` (markdown) and
 // `report-<name>-json` (JSON). A report that throws never fails the run.
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { ModelType } from "./model_type.ts";
@@ -66,9 +67,9 @@ export async function loadReports(
   repo: Repo,
   warn: (message: string) => void,
 ): Promise<ReportDefinition[]> {
-  const { loadCatalog, importReport } = await import(
-    "../extensions/loader.ts"
-  );
+  const { loadCatalog, importReport } = await lazy<
+    typeof import("../extensions/loader.ts")
+  >(import.meta.url, "../extensions/loader.ts");
   const loaded = await loadCatalog(repo, { statMemo: true });
   const out: ReportDefinition[] = [];
   for (const entry of loaded.reports) {

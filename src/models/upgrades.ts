@@ -3,6 +3,7 @@
 // written for to the model's version (lazily, when a method runs), plus an
 // optional, additive per-step `upgradeData(specName, data)` hook that
 // migrates stored resource data written under an older type version on read.
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { ModelType } from "./model_type.ts";
 
@@ -200,7 +201,10 @@ export async function persistUpgrade(
   upgrade: ArgumentsUpgrade,
 ): Promise<void> {
   const { load, dump } = await import("js-yaml");
-  const { writeFileAtomic } = await import("../data/atomic.ts");
+  const { writeFileAtomic } = await lazy<typeof import("../data/atomic.ts")>(
+    import.meta.url,
+    "../data/atomic.ts",
+  );
   const raw = load(await Deno.readTextFile(file)) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {

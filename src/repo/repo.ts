@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { dirname, join, resolve } from "../util/path.ts";
 import { SwampError } from "../cli/errors.ts";
 import { CONFIG_FILE, parseConfig, type RepoConfig } from "./config.ts";
@@ -92,7 +93,9 @@ export async function openDatastore(
       builtin: true,
     };
   }
-  const { openUserDatastore } = await import("../datastores/user.ts");
+  const { openUserDatastore } = await lazy<
+    typeof import("../datastores/user.ts")
+  >(import.meta.url, "../datastores/user.ts");
   return await openUserDatastore(repoAt(root, config), sel);
 }
 

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { join } from "../util/path.ts";
@@ -378,7 +379,9 @@ export async function startDaemon(
         if (model !== undefined) {
           checkModelRef(model, "query parameter 'model'");
         }
-        const { listDataRows } = await import("../index/data_rows.ts");
+        const { listDataRows } = await lazy<
+          typeof import("../index/data_rows.ts")
+        >(import.meta.url, "../index/data_rows.ts");
         return json({ data: await listDataRows(repo, model) });
       }
       if (path === `${API}/runs` && req.method === "POST") {
@@ -595,7 +598,10 @@ export async function startDaemon(
   if (Deno.env.get("SWAMP_SERVE_SCHEDULE") !== "0") {
     try {
       Deno.statSync(join(repo.root, "workflows"));
-      const { Scheduler } = await import("./scheduler.ts");
+      const { Scheduler } = await lazy<typeof import("./scheduler.ts")>(
+        import.meta.url,
+        "./scheduler.ts",
+      );
       scheduler = new Scheduler(
         repo,
         opts.log,

@@ -10,6 +10,7 @@
 // it over stdin/stdout and kills the process when a run must be stopped and
 // its code does not stop on its own (a Deno Worker thread cannot be stopped
 // while it spins in a loop, a process can; the OS also releases its locks).
+import { lazy } from "../util/lazy.ts";
 import { toSwampError } from "../cli/errors.ts";
 import type { RunStart } from "../execution/service.ts";
 import type { LogLine } from "../models/context_impl.ts";
@@ -108,11 +109,23 @@ export async function workerMain(root: string): Promise<void> {
     { loadCatalog, importCounter },
     { installHostZod },
   ] = await Promise.all([
-    import("../execution/service.ts"),
-    import("../repo/repo.ts"),
-    import("../extensions/loader.ts"),
-    import("../extensions/zod_bridge.ts"),
-    import("../models/inputs.ts"),
+    lazy<typeof import("../execution/service.ts")>(
+      import.meta.url,
+      "../execution/service.ts",
+    ),
+    lazy<typeof import("../repo/repo.ts")>(import.meta.url, "../repo/repo.ts"),
+    lazy<typeof import("../extensions/loader.ts")>(
+      import.meta.url,
+      "../extensions/loader.ts",
+    ),
+    lazy<typeof import("../extensions/zod_bridge.ts")>(
+      import.meta.url,
+      "../extensions/zod_bridge.ts",
+    ),
+    lazy<typeof import("../models/inputs.ts")>(
+      import.meta.url,
+      "../models/inputs.ts",
+    ),
   ]);
   installHostZod();
   try {

@@ -7,6 +7,7 @@
  * fire times are not caught up. The workflow files are re-read when their
  * names, sizes or mtimes change (checked every second).
  */
+import { lazy } from "../util/lazy.ts";
 import type { Repo } from "../repo/repo.ts";
 import { relative } from "../util/path.ts";
 
@@ -166,7 +167,9 @@ export class Scheduler {
   }
 
   async #signatureNow(): Promise<string> {
-    const { listWorkflowFiles } = await import("../workflows/store.ts");
+    const { listWorkflowFiles } = await lazy<
+      typeof import("../workflows/store.ts")
+    >(import.meta.url, "../workflows/store.ts");
     const parts: string[] = [];
     for (const f of listWorkflowFiles(this.repo)) {
       try {
@@ -183,9 +186,9 @@ export class Scheduler {
     const sig = await this.#signatureNow();
     if (sig === this.#signature) return;
     this.#signature = sig;
-    const { listWorkflowFiles, readWorkflow } = await import(
-      "../workflows/store.ts"
-    );
+    const { listWorkflowFiles, readWorkflow } = await lazy<
+      typeof import("../workflows/store.ts")
+    >(import.meta.url, "../workflows/store.ts");
     const seen = new Set<string>();
     for (const file of listWorkflowFiles(this.repo)) {
       let wf;

@@ -5,6 +5,7 @@
  * worker isolation rule (timeouts by kill, recycling) holds for steps too.
  * Used by `POST /v1/workflows/run` and by the scheduler.
  */
+import { lazy } from "../util/lazy.ts";
 import { SwampError, toSwampError } from "../cli/errors.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { Repo } from "../repo/repo.ts";
@@ -86,8 +87,14 @@ export class WorkflowRuns {
     this.pool.keepSpare(2); // the spare warms while the run is prepared
     const [{ prepareRun, notForDaemon }, { executeWorkflow }] = await Promise
       .all([
-        import("../workflows/prepare.ts"),
-        import("../workflows/executor.ts"),
+        lazy<typeof import("../workflows/prepare.ts")>(
+          import.meta.url,
+          "../workflows/prepare.ts",
+        ),
+        lazy<typeof import("../workflows/executor.ts")>(
+          import.meta.url,
+          "../workflows/executor.ts",
+        ),
       ]);
     const prepared = await prepareRun(
       this.repo,

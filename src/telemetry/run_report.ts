@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { writeFileAtomic } from "../data/atomic.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { DataHandle } from "../models/model_type.ts";
@@ -107,10 +108,16 @@ export async function writeLogs(
   lines: LogLine[],
 ): Promise<void> {
   if (lines.length === 0) return;
-  const { mtimeOf } = await import("../index/db.ts");
+  const { mtimeOf } = await lazy<typeof import("../index/db.ts")>(
+    import.meta.url,
+    "../index/db.ts",
+  );
   const before = mtimeOf(runsDir);
   await writeLogFile(runsDir, runId, lines);
-  const { noteRunsWrite } = await import("../index/runs_index.ts");
+  const { noteRunsWrite } = await lazy<typeof import("../index/runs_index.ts")>(
+    import.meta.url,
+    "../index/runs_index.ts",
+  );
   await noteRunsWrite(runsDir, before);
 }
 
@@ -123,7 +130,10 @@ export async function writeRunFiles(
   report: RunReport,
   lines: LogLine[] = [],
 ): Promise<void> {
-  const { mtimeOf } = await import("../index/db.ts");
+  const { mtimeOf } = await lazy<typeof import("../index/db.ts")>(
+    import.meta.url,
+    "../index/db.ts",
+  );
   const before = mtimeOf(runsDir);
   let written = false;
   try {
@@ -135,7 +145,9 @@ export async function writeRunFiles(
     if (lines.length) await writeLogFile(runsDir, report.runId, lines);
   } finally {
     if (written) {
-      const { noteRunsWrite } = await import("../index/runs_index.ts");
+      const { noteRunsWrite } = await lazy<
+        typeof import("../index/runs_index.ts")
+      >(import.meta.url, "../index/runs_index.ts");
       await noteRunsWrite(runsDir, before, report); // the runs index (a cache)
     }
   }

@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { containedJoin, join, relative } from "../util/path.ts";
@@ -108,7 +109,10 @@ export async function findVault(
     all.find((v) => v.vault.id === nameOrId);
   if (hit) return hit;
   const names = all.map((v) => v.vault.name);
-  const { didYouMean } = await import("../cli/suggest.ts");
+  const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+    import.meta.url,
+    "../cli/suggest.ts",
+  );
   const hint = didYouMean(nameOrId, names);
   throw new SwampError(
     "not_found",

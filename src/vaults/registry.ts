@@ -1,3 +1,4 @@
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { relative } from "../util/path.ts";
@@ -19,9 +20,9 @@ export async function providerFor(
   if (vault.type === LOCAL_ENCRYPTION) {
     return localEncryptionProvider(repo, vault.name);
   }
-  const { findUserVaultType, validateUserConfig } = await import(
-    "./user_vaults.ts"
-  );
+  const { findUserVaultType, validateUserConfig } = await lazy<
+    typeof import("./user_vaults.ts")
+  >(import.meta.url, "./user_vaults.ts");
   const exp = await findUserVaultType(repo, vault.type);
   const config = validateUserConfig(
     exp,

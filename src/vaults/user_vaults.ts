@@ -2,6 +2,7 @@
 // in extensions/vaults/**, catalogued by the loader like models. Imported
 // only when a vault of a non-built-in type is opened, never on the everyday
 // path.
+import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { VaultProvider } from "./provider.ts";
@@ -54,9 +55,9 @@ export async function findUserVaultType(
   repo: Repo,
   type: string,
 ): Promise<VaultExport> {
-  const { loadCatalog, findExtension, importExtension } = await import(
-    "../extensions/loader.ts"
-  );
+  const { loadCatalog, findExtension, importExtension } = await lazy<
+    typeof import("../extensions/loader.ts")
+  >(import.meta.url, "../extensions/loader.ts");
   const loaded = await loadCatalog(repo, { progress: true });
   let entry;
   try {

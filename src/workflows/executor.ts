@@ -5,6 +5,7 @@
  * workflow run. The run record is rewritten atomically after every step,
  * so `--resume` re-runs only what did not commit (design/workflows.md).
  */
+import { lazy } from "../util/lazy.ts";
 import { SwampError, toSwampError } from "../cli/errors.ts";
 import { tryAcquireLock } from "../data/lock.ts";
 import { newRunId } from "../execution/run_id.ts";
@@ -108,7 +109,10 @@ export type StepRunner = (r: StepRun) => Promise<StepReport>;
 
 /** The default runner: the method runs in this process (its driver decides where its code runs). */
 export const localStepRunner = (repo: Repo): StepRunner => async (r) => {
-  const { runMethod } = await import("../execution/service.ts");
+  const { runMethod } = await lazy<typeof import("../execution/service.ts")>(
+    import.meta.url,
+    "../execution/service.ts",
+  );
   const { report } = await runMethod({
     repo,
     target: r.target,
@@ -191,7 +195,9 @@ export async function executeWorkflow(
   const chain = [...(opts.chain ?? []), wf.name];
   const startedAt = now();
   const t0 = performance.now();
-  const resumeMod = opts.resume ? await import("./resume.ts") : undefined;
+  const resumeMod = opts.resume
+    ? await lazy<typeof import("./resume.ts")>(import.meta.url, "./resume.ts")
+    : undefined;
   const prior = resumeMod
     ? await resumeMod.committedSteps(repo, opts.resume!)
     : new Map<string, StepRecord>();
@@ -296,7 +302,9 @@ export async function executeWorkflow(
       if (!rec) continue;
       const outputs: Record<string, unknown> = {};
       if (rec.data?.length && rec.modelId && rec.modelType) {
-        const { readRecord } = await import("../expressions/data_access.ts");
+        const { readRecord } = await lazy<
+          typeof import("../expressions/data_access.ts")
+        >(import.meta.url, "../expressions/data_access.ts");
         const def = {
           id: rec.modelId,
           type: rec.modelType,
@@ -502,8 +510,14 @@ export async function executeWorkflow(
     target: string,
     given: Record<string, unknown>,
   ): Promise<State> => {
-    const { findWorkflow } = await import("./store.ts");
-    const { resolveInputs } = await import("./inputs.ts");
+    const { findWorkflow } = await lazy<typeof import("./store.ts")>(
+      import.meta.url,
+      "./store.ts",
+    );
+    const { resolveInputs } = await lazy<typeof import("./inputs.ts")>(
+      import.meta.url,
+      "./inputs.ts",
+    );
     const child = (await findWorkflow(repo, target)).workflow;
     if (chain.includes(child.name)) {
       throw new SwampError(
@@ -521,7 +535,10 @@ export async function executeWorkflow(
     }
     let resume: WorkflowRun | undefined;
     if (rec.childRunId) {
-      const { readWorkflowRun } = await import("./record.ts");
+      const { readWorkflowRun } = await lazy<typeof import("./record.ts")>(
+        import.meta.url,
+        "./record.ts",
+      );
       resume = await readWorkflowRun(repo, rec.childRunId).catch(() =>
         undefined
       );

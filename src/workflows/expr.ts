@@ -5,6 +5,7 @@
  * (earlier steps of this run), `run`, plus `env`, `data`, `model`, `vault`.
  * Values without `${{` are returned as they are; nothing is loaded for them.
  */
+import { lazy } from "../util/lazy.ts";
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import type { Definition } from "../models/definitions.ts";
 import type { Repo } from "../repo/repo.ts";
@@ -39,8 +40,14 @@ export async function evaluateValue(
 ): Promise<unknown> {
   if (!containsExpression(value)) return value;
   const [{ resolveExpressions }, { processSecrets }] = await Promise.all([
-    import("../expressions/evaluate.ts"),
-    import("../vaults/secret_set.ts"),
+    lazy<typeof import("../expressions/evaluate.ts")>(
+      import.meta.url,
+      "../expressions/evaluate.ts",
+    ),
+    lazy<typeof import("../vaults/secret_set.ts")>(
+      import.meta.url,
+      "../vaults/secret_set.ts",
+    ),
   ]);
   const self: Definition = {
     id: MARK,

@@ -2,6 +2,7 @@
  * Workflow files on disk: `workflows/workflow-<name>.yaml`, found by name
  * (one stat) or id (a scan of the workflows directory), parsed bounded.
  */
+import { lazy } from "../util/lazy.ts";
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import type { Repo } from "../repo/repo.ts";
 import { containedJoin, join, relative } from "../util/path.ts";
@@ -112,7 +113,10 @@ export async function findWorkflow(
       return { workflow: await parseWorkflow(repo, file, text), file, text };
     }
   }
-  const { didYouMean } = await import("../cli/suggest.ts");
+  const { didYouMean } = await lazy<typeof import("../cli/suggest.ts")>(
+    import.meta.url,
+    "../cli/suggest.ts",
+  );
   throw new SwampError(
     "not_found",
     `no workflow named '${nameOrId}' (looked for ${

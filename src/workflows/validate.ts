@@ -6,6 +6,7 @@
  * depending on it), and nested workflows (exist, no cycles, depth ≤ 10).
  * Every message names the job and the step.
  */
+import { lazy } from "../util/lazy.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { Job, Step, Workflow } from "./schema.ts";
 
@@ -373,7 +374,9 @@ export function workflowLookup(
   return (n) => {
     let p = memo.get(n);
     if (!p) {
-      p = import("./store.ts").then((m) => m.findWorkflow(repo, n)).then(
+      p = lazy<typeof import("./store.ts")>(import.meta.url, "./store.ts").then(
+        (m) => m.findWorkflow(repo, n),
+      ).then(
         (s) => s.workflow,
         (err) => {
           if ((err as { code?: string }).code === "not_found") return undefined;

@@ -13,6 +13,7 @@
  * - `delete` never touches the disk itself: it goes through the run's
  *   staged writes (`stageDelete`), so it commits or is discarded with the run.
  */
+import { lazy } from "../../util/lazy.ts";
 import { SwampError } from "../../cli/errors.ts";
 import {
   CONTENT_FILE,
@@ -259,7 +260,10 @@ export function createDataRepository(
       const meta = await find(dir, version);
       if (!meta) return;
       const file = join(dir, String(meta.version), CONTENT_FILE);
-      const { newHasher } = await import("../../data/hasher.ts");
+      const { newHasher } = await lazy<typeof import("../../data/hasher.ts")>(
+        import.meta.url,
+        "../../data/hasher.ts",
+      );
       const hasher = await newHasher();
       let size = 0;
       let fh: Deno.FsFile;
