@@ -58,3 +58,67 @@ Deno.test("type index: added, removed and edited-in-place files show on the next
   );
   assert.equal((await search(repo)).get("@test/added"), "edited in place");
 });
+
+async function listing(repo: string): Promise<string> {
+  const r = await swamp(["model", "type", "search"], { cwd: repo });
+  expectCode(r, 0);
+  return r.stdout;
+}
+
+Deno.test("type index: the plain listing kept beside the index follows edits and is only used for its own generation", async () => {
+  const repo = await makeRepo(GOOD_MODELS);
+  const models = join(repo, "extensions", "models");
+  const file = join(models, "listed.ts");
+  await Deno.writeTextFile(file, model("@test/listed", "first words"));
+  const first = await listing(repo);
+  assert.match(first, /@test\/listed\s+2026\.01\.01\.1\s+m\s+first words/);
+  const kept = join(repo, ".swamp", "catalog_listing.txt");
+  const [generation] = (await Deno.readTextFile(kept)).split("\n", 1);
+  const index = JSON.parse(
+    await Deno.readTextFile(join(repo, ".swamp", "catalog_index.json")),
+  );
+  assert.equal(generation, index.generation);
+  // Served from the kept listing: the same bytes.
+  assert.equal(await listing(repo), first);
+
+  // An in-place edit: new index generation, new listing.
+  await Deno.writeTextFile(file, model("@test/listed", "second words"));
+  const second = await listing(repo);
+  assert.match(second, /@test\/listed\s+.*second words/);
+  assert.doesNotMatch(second, /first words/);
+
+  // A listing of another generation is never printed.
+  await Deno.writeTextFile(kept, "not-this-generation\nTYPE\n@test/bogus\n");
+  const third = await listing(repo);
+  assert.equal(third, second);
+  assert.doesNotMatch(third, /bogus/);
+
+  // With a query, or --json, the summaries answer (not the listing).
+  const q = await swamp(["model", "type", "search", "listed"], { cwd: repo });
+  expectCode(q, 0);
+  assert.match(q.stdout, /second words/);
+  assert.doesNotMatch(q.stdout, /@test\/greeter/);
+});
+
+Deno.test("type index: summaries of another generation are not trusted; the index is rebuilt", async () => {
+  const repo = await makeRepo(GOOD_MODELS);
+  const before = await search(repo);
+  assert.ok(before.has("@test/greeter"));
+  const types = join(repo, ".swamp", "catalog_types.json");
+  const doc = JSON.parse(await Deno.readTextFile(types));
+  doc.generation = "something-else";
+  doc.types = doc.types.filter((t: { type: string }) =>
+    t.type !== "@test/greeter"
+  );
+  await Deno.writeTextFile(types, JSON.stringify(doc));
+  assert.deepEqual(await search(repo), before);
+  // Rewritten with the index's generation.
+  const index = JSON.parse(
+    await Deno.readTextFile(join(repo, ".swamp", "catalog_index.json")),
+  );
+  const again = JSON.parse(await Deno.readTextFile(types));
+  assert.equal(again.generation, index.generation);
+  assert.ok(
+    again.types.some((t: { type: string }) => t.type === "@test/greeter"),
+  );
+});

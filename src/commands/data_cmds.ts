@@ -141,7 +141,9 @@ async function redactedContent(
     let detail = await typeIndex.freshTypeDetail(repo, meta.modelType);
     if (!detail) {
       const indexed = await typeIndex.loadTypeIndex(repo, {});
-      const summary = indexed.types.find((t) => t.type === meta.modelType);
+      const summary = (await indexed.types()).find((t) =>
+        t.type === meta.modelType
+      );
       detail = summary
         ? await typeIndex.readTypeDetail(repo, summary)
         : undefined;

@@ -39,7 +39,7 @@ async function describedEntry(
   loaded: IndexedCatalog,
   type: string,
 ): Promise<CatalogEntry> {
-  const summary = loaded.types.find((t) => t.type === type);
+  const summary = (await loaded.types()).find((t) => t.type === type);
   const detail = summary ? await readTypeDetail(repo, summary) : undefined;
   if (detail) return detail;
   const { findType, loadCatalog } = await lazy<

@@ -1,12 +1,15 @@
 // The type index: what `model type search` and `describe` need, without
 // reading the whole catalog (29 MB at 2,500 generated types) or hashing
-// every extension file on each command. `.swamp/catalog_index.json` holds
-// a summary of each usable type, the loader's problems/warnings/skipped
-// files, and the stat (mtime, ctime, size, inode) of every file the catalog
-// covers; each type's full catalog entry (JSON Schemas) is a file of its own
-// under `.swamp/catalog.d/`, read on demand. When the file set or any stat
-// differs, the loader's content fast path (or a rebuild) decides, and the
-// index is written again. Deleting either loses nothing: they are rebuilt.
+// every extension file on each command. Three kinds of file under .swamp/:
+// - catalog_index.json: the loader's problems/warnings/skipped files, and
+//   the stat (mtime, ctime, size, inode) of every file the catalog covers,
+//   with the directories discovery read; small, read by every warm command;
+// - catalog_types.json: a summary of each usable type, read on demand;
+// - catalog.d/<key>.json: each type's full catalog entry (JSON Schemas).
+// Both JSON files carry the same `generation`, new whenever the summaries
+// may have changed; a pair that disagrees is rebuilt. When the file set or
+// any stat differs, the loader's content fast path (or a rebuild) decides,
+// and the index is written again. Deleting any of them loses nothing.
 import { lazy } from "../util/lazy.ts";
 import { join, relative, resolve } from "../util/path.ts";
 import { writeFileAtomic } from "../data/atomic.ts";
@@ -14,6 +17,12 @@ import type { Repo } from "../repo/repo.ts";
 import { SWAMP_VERSION } from "../version.ts";
 import { type CatalogEntry, typeSummary } from "./catalog.ts";
 import { discoverExtensionFiles } from "./discover.ts";
+import {
+  firstChanged,
+  MISSING,
+  statKind,
+  statMany,
+} from "../util/fast_stat.ts";
 import type {
   LoadedCatalog,
   LoaderStats,
@@ -23,7 +32,7 @@ import type {
 } from "./loader.ts";
 
 /** Index format version; bump when the shape changes. */
-export const INDEX_FORMAT = 2;
+export const INDEX_FORMAT = 4;
 
 /** A usable type as the index lists it. */
 export type TypeSummary = ReturnType<typeof typeSummary> & {
@@ -36,28 +45,46 @@ export interface TypeIndex {
   format: number;
   swampVersion: string;
   deno: string;
-  /** Discovered extension files (relative, sorted) when written. */
-  files: string[];
-  /** Discovered manifest.yaml / deno.json files (relative, sorted). */
-  meta: string[];
+  /** Which stat implementation recorded `st` (src/util/fast_stat.ts). */
+  statKind: string;
+  /** Names this content; catalog_types.json must carry the same. */
+  generation: string;
   /** Every directory discovery read, and each root (relative). */
   dirs: string[];
   /** Per directory its mtime (ms); MISSING when absent, RECHECK when recent. */
   dirMtimes: number[];
-  /** Every covered file and meta file (relative), with `st` below. */
+  /**
+   * Every file the catalog covers (relative), with `st` below: first the
+   * `fileCount` extension files discovery found, then the `metaCount`
+   * manifest.yaml / deno.json files (each part sorted), then the local
+   * imports, the catalog and the repository's deno.json.
+   */
   paths: string[];
+  fileCount: number;
+  metaCount: number;
   /** Four numbers per path: mtime, ctime, size, inode (MISSING / RECHECK). */
   st: number[];
-  types: TypeSummary[];
+  /** How many summaries catalog_types.json holds. */
+  typeCount: number;
   reports: Record<string, unknown>[];
   problems: LoadProblem[];
   warnings: LoadProblem[];
   skipped: SkippedFile[];
 }
 
-/** What the warm commands get: summaries, problems, and the loader's counters. */
-export interface IndexedCatalog {
+/** `.swamp/catalog_types.json`. */
+interface TypeSummaries {
+  generation: string;
   types: TypeSummary[];
+}
+
+/** What the warm commands get: problems, the loader's counters, and the summaries on demand. */
+export interface IndexedCatalog {
+  /** Changes whenever the summaries may have: a key for output derived from them. */
+  generation: string;
+  typeCount: number;
+  /** The usable types' summaries (catalog_types.json is read on the first call). */
+  types(): Promise<TypeSummary[]>;
   reports: Record<string, unknown>[];
   problems: LoadProblem[];
   warnings: LoadProblem[];
@@ -68,10 +95,9 @@ export interface IndexedCatalog {
 }
 
 const indexFile = (repo: Repo) => join(repo.swampDir, "catalog_index.json");
+const typesFile = (repo: Repo) => join(repo.swampDir, "catalog_types.json");
 const detailDir = (repo: Repo) => join(repo.swampDir, "catalog.d");
 
-/** Stat value of a path that does not exist. */
-const MISSING = -3;
 /** Stat value that never matches: modified too recently to be trusted. */
 const RECHECK = -1;
 /**
@@ -81,46 +107,31 @@ const RECHECK = -1;
  */
 const QUIET_MS = 2000;
 
-/** `${root}/${rel}` (paths in the index are relative to the root). */
-const abs = (root: string, rel: string) =>
-  rel.startsWith("/") ? rel : `${root}/${rel}`;
-
 /**
- * Appends the four stat numbers of `path` (or MISSING / RECHECK) to `out`;
- * `now` 0 trusts a recent mtime (swamp's own atomic writes: a new inode).
+ * The four stat numbers of each path, with RECHECK for the mtime of one
+ * modified within QUIET_MS of `now` (`now` 0 trusts every mtime: swamp's
+ * own atomic writes, which make a new inode).
  */
-function pushStat(path: string, out: number[], now: number): void {
-  try {
-    const st = Deno.statSync(path);
-    const m = st.mtime?.getTime() ?? RECHECK;
-    const c = st.ctime?.getTime() ?? RECHECK;
-    const recent = now > 0 && now - Math.max(m, c) < QUIET_MS;
-    out.push(recent ? RECHECK : m, c, st.size, st.ino ?? 0);
-  } catch {
-    out.push(MISSING, MISSING, MISSING, MISSING);
+function recordStats(root: string, paths: string[], now: number): number[] {
+  const st = statMany(root, paths);
+  if (now > 0) {
+    for (let i = 0; i < st.length; i += 4) {
+      if (st[i] !== MISSING && now - Math.max(st[i], st[i + 1]) < QUIET_MS) {
+        st[i] = RECHECK;
+      }
+    }
   }
+  return st;
 }
 
-/** True when `path` still has the four numbers at `st[i..i+3]`. */
-function sameStat(path: string, st: number[], i: number): boolean {
-  let s: Deno.FileInfo;
-  try {
-    s = Deno.statSync(path);
-  } catch {
-    return st[i] === MISSING;
+/** Directory mtimes as the index stores them (RECHECK when recent). */
+function dirMtimes(root: string, dirs: string[], now: number): number[] {
+  const st = statMany(root, dirs);
+  const out: number[] = [];
+  for (let i = 0; i < st.length; i += 4) {
+    out.push(st[i] === MISSING || now - st[i] >= QUIET_MS ? st[i] : RECHECK);
   }
-  return s.mtime?.getTime() === st[i] && s.ctime?.getTime() === st[i + 1] &&
-    s.size === st[i + 2] && (s.ino ?? 0) === st[i + 3];
-}
-
-/** The mtime of a directory as the index stores it. */
-function dirMtime(path: string, now: number): number {
-  try {
-    const m = Deno.statSync(path).mtime?.getTime() ?? RECHECK;
-    return now - m < QUIET_MS ? RECHECK : m;
-  } catch {
-    return MISSING;
-  }
+  return out;
 }
 
 /** True when two sorted lists are equal. */
@@ -141,11 +152,42 @@ function emptyStats(discovered: number): LoaderStats {
   };
 }
 
+/** The index, when it exists and was written by this swamp, deno and stat kind. */
+async function readIndex(repo: Repo): Promise<TypeIndex | undefined> {
+  try {
+    const index = JSON.parse(await Deno.readTextFile(indexFile(repo)));
+    return index?.format === INDEX_FORMAT &&
+        index.swampVersion === SWAMP_VERSION &&
+        index.deno === Deno.version.deno && index.statKind === statKind()
+      ? index
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The summaries of `generation`, or undefined when the file is missing, damaged or of another generation. */
+async function readSummaries(
+  repo: Repo,
+  generation: string,
+): Promise<TypeSummary[] | undefined> {
+  try {
+    const file = JSON.parse(
+      await Deno.readTextFile(typesFile(repo)),
+    ) as TypeSummaries;
+    return file?.generation === generation && Array.isArray(file.types)
+      ? file.types
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The usable types (summaries) and loader problems: from the index when no
- * file was added, removed or touched since it was written, otherwise from
- * loadCatalog (content fast path or rebuild), after which the index is
- * written again.
+ * Problems, counters and (on demand) the usable types' summaries: from the
+ * index when no file was added, removed or touched since it was written,
+ * otherwise from loadCatalog (content fast path or rebuild), after which
+ * the index is written again.
  *
  * The fresh check reads no directory when none of the directories
  * discovery read changed its mtime (a file added, removed or renamed
@@ -158,12 +200,7 @@ export async function loadTypeIndex(
 ): Promise<IndexedCatalog> {
   const t0 = performance.now();
   const root = repo.root;
-  let index: TypeIndex | undefined;
-  try {
-    index = JSON.parse(await Deno.readTextFile(indexFile(repo)));
-  } catch {
-    index = undefined;
-  }
+  const index = await readIndex(repo);
   let discovered: { files: string[]; meta: string[] } | undefined;
   let walkedDirs: string[] | undefined;
   const discover = () => {
@@ -172,87 +209,137 @@ export async function loadTypeIndex(
     discovered = d;
     return d;
   };
-  if (
-    index?.format === INDEX_FORMAT && index.swampVersion === SWAMP_VERSION &&
-    index.deno === Deno.version.deno
-  ) {
+  if (index) {
     const now = Date.now();
-    const dirsSame = index.dirs.every((d, i) =>
-      dirMtime(abs(root, d), now) === index!.dirMtimes[i]
-    );
-    let setSame = dirsSame;
+    const recorded = dirMtimes(root, index.dirs, now);
+    const dirsSame = recorded.every((m, i) => m === index.dirMtimes[i]);
+    let same = dirsSame;
     if (!dirsSame) {
       const d = discover();
-      setSame = sameList(d.files.map((f) => relative(root, f)), index.files) &&
-        sameList(d.meta.map((f) => relative(root, f)), index.meta);
+      const { fileCount: n, metaCount: m } = index;
+      same = sameList(
+        d.files.map((f) => relative(root, f)),
+        index.paths.slice(0, n),
+      ) &&
+        sameList(
+          d.meta.map((f) => relative(root, f)),
+          index.paths.slice(n, n + m),
+        );
     }
-    let same = setSame;
-    for (let i = 0; same && i < index.paths.length; i++) {
-      same = sameStat(abs(root, index.paths[i]), index.st, i * 4);
-    }
+    same &&= firstChanged(root, index.paths, index.st) < 0;
     if (same) {
       if (!dirsSame) {
         // Something unrelated changed a directory (a README, a helper):
         // remember the new mtimes so the next command skips the walk.
         index.dirs = walkedDirs!.map((d) => relative(root, d));
-        index.dirMtimes = walkedDirs!.map((d) => dirMtime(d, now));
+        index.dirMtimes = dirMtimes(root, walkedDirs!, now);
         await writeFileAtomic(indexFile(repo), JSON.stringify(index)).catch(
           () => {},
         );
       }
-      const stats = emptyStats(index.files.length);
+      const stats = emptyStats(index.fileCount);
       stats.timings.index = Math.round((performance.now() - t0) * 100) / 100;
-      return { ...index, stats, fromIndex: true };
+      return indexedCatalog(repo, index, stats, true, options);
     }
   }
+  return await rebuildIndex(
+    repo,
+    options,
+    discovered ?? discover(),
+    walkedDirs!,
+  );
+}
+
+/** An IndexedCatalog over `index`, whose types() reads its summaries (or rebuilds when they are gone). */
+function indexedCatalog(
+  repo: Repo,
+  index: TypeIndex,
+  stats: LoaderStats,
+  fromIndex: boolean,
+  options: LoadOptions,
+  summaries?: TypeSummary[],
+): IndexedCatalog {
+  let types: Promise<TypeSummary[]> | undefined = summaries
+    ? Promise.resolve(summaries)
+    : undefined;
+  return {
+    generation: index.generation,
+    typeCount: index.typeCount,
+    types: () =>
+      types ??= readSummaries(repo, index.generation).then(async (t) =>
+        t ?? await (await rebuildIndex(repo, options)).types()
+      ),
+    reports: index.reports,
+    problems: index.problems,
+    warnings: index.warnings,
+    skipped: index.skipped,
+    stats,
+    fromIndex,
+  };
+}
+
+/** Loads the catalog (content fast path or rebuild) and writes the index from it. */
+async function rebuildIndex(
+  repo: Repo,
+  options: LoadOptions,
+  found?: { files: string[]; meta: string[] },
+  walked?: string[],
+): Promise<IndexedCatalog> {
+  const root = repo.root;
+  if (!found || !walked) {
+    walked = [];
+    found = discoverExtensionFiles(repo.modelsDir, walked);
+  }
+  const { files, meta } = found;
   // Taken before the load: a file edited meanwhile fails the next check.
   const now = Date.now();
-  const dirsBefore: number[] = [];
-  const { files, meta } = discovered ?? discover();
-  for (const d of walkedDirs!) dirsBefore.push(dirMtime(d, now));
+  const dirsBefore = dirMtimes(root, walked, now);
+  const listed = [...files, ...meta];
+  const statsBefore = recordStats(root, listed, now);
   const before = new Map<string, number[]>();
-  const statOf = (p: string) => {
-    const out: number[] = [];
-    pushStat(p, out, now);
-    return out;
-  };
-  for (const p of [...files, ...meta]) before.set(p, statOf(p));
+  listed.forEach((p, i) => before.set(p, statsBefore.slice(i * 4, i * 4 + 4)));
   const { loadCatalog } = await lazy<typeof import("./loader.ts")>(
     import.meta.url,
     "./loader.ts",
   );
   const loaded = await loadCatalog(repo, options);
   const paths = [
-    ...coveredPaths(repo, loaded, files, meta),
+    ...files,
+    ...meta,
+    ...localImports(repo, loaded, files, meta),
     repo.catalogFile,
     join(root, "deno.json"),
   ];
   const st: number[] = [];
   for (const p of paths) {
-    if (p === repo.catalogFile) pushStat(p, st, 0);
-    else st.push(...(before.get(p) ?? statOf(p)));
+    if (p === repo.catalogFile) st.push(...recordStats(root, [p], 0));
+    else st.push(...(before.get(p) ?? recordStats(root, [p], now)));
   }
-  const written = await writeIndex(repo, loaded, {
-    files: files.map((f) => relative(root, f)),
-    meta: meta.map((f) => relative(root, f)),
-    dirs: walkedDirs!.map((d) => relative(root, d)),
+  const { index, types } = await writeIndex(repo, loaded, {
+    fileCount: files.length,
+    metaCount: meta.length,
+    dirs: walked.map((d) => relative(root, d)),
     dirMtimes: dirsBefore,
     paths: paths.map((p) => relative(root, p)),
     st,
   });
-  return { ...written, stats: loaded.stats, fromIndex: false };
+  return indexedCatalog(repo, index, loaded.stats, false, options, types);
 }
 
-/** Every file whose change can change the catalog. */
-function coveredPaths(
+/** The other files whose change can change the catalog: local imports, sorted. */
+function localImports(
   repo: Repo,
   loaded: LoadedCatalog,
   files: string[],
   meta: string[],
 ): string[] {
-  const out = new Set<string>([...files, ...meta]);
+  const listed = new Set<string>([...files, ...meta]);
+  const out = new Set<string>();
   const add = (e: CatalogEntry) => {
-    for (const d of e.deps) out.add(resolve(repo.root, d));
+    for (const d of e.deps) {
+      const p = resolve(repo.root, d);
+      if (!listed.has(p)) out.add(p);
+    }
   };
   for (const e of loaded.types) {
     add(e);
@@ -278,9 +365,9 @@ async function writeIndex(
   loaded: LoadedCatalog,
   check: Pick<
     TypeIndex,
-    "files" | "meta" | "dirs" | "dirMtimes" | "paths" | "st"
+    "fileCount" | "metaCount" | "dirs" | "dirMtimes" | "paths" | "st"
   >,
-): Promise<TypeIndex> {
+): Promise<{ index: TypeIndex; types: TypeSummary[] }> {
   const dir = detailDir(repo);
   await Deno.mkdir(dir, { recursive: true });
   const existing = new Set<string>();
@@ -301,19 +388,26 @@ async function writeIndex(
       await Deno.remove(join(dir, name)).catch(() => {});
     }
   }
+  const generation = crypto.randomUUID();
   const index: TypeIndex = {
     format: INDEX_FORMAT,
     swampVersion: SWAMP_VERSION,
     deno: Deno.version.deno,
+    statKind: statKind(),
+    generation,
     ...check,
-    types,
+    typeCount: types.length,
     reports: loaded.reports.map((r) => ({ file: r.file, ...r.report })),
     problems: loaded.problems,
     warnings: loaded.warnings,
     skipped: loaded.skipped,
   };
+  // Summaries first: an index never names a generation whose summaries
+  // were not written (a reader that finds them missing rebuilds).
+  const summaries: TypeSummaries = { generation, types };
+  await writeFileAtomic(typesFile(repo), JSON.stringify(summaries));
   await writeFileAtomic(indexFile(repo), JSON.stringify(index));
-  return index;
+  return { index, types };
 }
 
 /**
@@ -349,7 +443,7 @@ export async function findIndexedType(
   options: LoadOptions = {},
 ): Promise<{ entry: CatalogEntry; bundledNow: boolean }> {
   const indexed = await loadTypeIndex(repo, options);
-  const summary = indexed.types.find((t) => t.type === type);
+  const summary = (await indexed.types()).find((t) => t.type === type);
   const entry = summary ? await readTypeDetail(repo, summary) : undefined;
   if (entry) {
     return { entry, bundledNow: indexed.stats.bundled.includes(entry.file) };
@@ -379,29 +473,25 @@ export async function freshTypeDetail(
   repo: Repo,
   type: string,
 ): Promise<CatalogEntry | undefined> {
-  let index: TypeIndex;
-  try {
-    index = JSON.parse(await Deno.readTextFile(indexFile(repo)));
-  } catch {
-    return undefined;
-  }
-  if (
-    index?.format !== INDEX_FORMAT || index.swampVersion !== SWAMP_VERSION ||
-    index.deno !== Deno.version.deno
-  ) return undefined;
-  const summary = index.types.find((t) => t.type === type);
+  const index = await readIndex(repo);
+  if (!index) return undefined;
+  const summary = (await readSummaries(repo, index.generation))?.find((t) =>
+    t.type === type
+  );
   const detail = summary ? await readTypeDetail(repo, summary) : undefined;
   if (!detail) return undefined;
   const covered = [detail, ...(detail.extensions ?? [])].flatMap((e) => [
     e.file,
     ...e.deps,
   ]);
+  const paths: string[] = [];
+  const recorded: number[] = [];
   for (const rel of covered) {
     if (rel.startsWith("builtin:")) continue;
     const i = index.paths.indexOf(rel);
-    if (i < 0 || !sameStat(abs(repo.root, rel), index.st, i * 4)) {
-      return undefined;
-    }
+    if (i < 0) return undefined;
+    paths.push(rel);
+    recorded.push(...index.st.slice(i * 4, i * 4 + 4));
   }
-  return detail;
+  return firstChanged(repo.root, paths, recorded) < 0 ? detail : undefined;
 }
