@@ -271,6 +271,11 @@ Deno.test("reports: the model's default report is stored after the method; --ski
 
 Deno.test("sensitiveOutput: values redacted in the run log and data get output", async () => {
   const repo = await declRepo();
+  // Sensitive outputs need a vault (as in swamp): the repository's only one.
+  expectCode(
+    await swamp(["vault", "create", "local_encryption", "v"], { cwd: repo }),
+    0,
+  );
   await defFile(repo, "sec", "2026.03.01.1", { title: "S" });
   const r = await run(repo, "sec", "keep", "--input", "token=hunter2-secret");
   expectCode(r, 0);
@@ -285,4 +290,9 @@ Deno.test("sensitiveOutput: values redacted in the run log and data get output",
   expectCode(text, 0);
   assert.ok(!text.stdout.includes("hunter2-secret"), text.stdout);
   includes(text.stdout, "[redacted]");
+  // The stored resource holds a reference to the value in the vault.
+  const keys = await swamp(["vault", "list-keys", "v", "--json"], {
+    cwd: repo,
+  });
+  assert.deepEqual(keys.json().keys, ["sec.secret.secret.token"]);
 });

@@ -869,11 +869,15 @@ export async function reportsRun(
  * Sensitive outputs (a resource spec with `sensitiveOutput: true`, or
  * fields marked `.meta({ sensitive: true })`): as each resource version is
  * staged, its sensitive string values are added to the values scrubbed
- * from the run's log lines and report, and, when the repository has a
- * vault (the spec's or field's `vaultName`, else its only vault), stored
- * there and replaced in the stored JSON by `${{ vault.get(...) }}`
- * references (readResource resolves them back). Values read from vaults
- * during the run are masked (`***`) in every staged resource.
+ * from the run's log lines and report, stored in a vault (the spec's or
+ * field's `vaultName`, else the repository's only vault) and replaced in
+ * the stored JSON by `${{ vault.get(...) }}` references (readResource
+ * resolves them back). As in swamp, a vault must be configured: with none
+ * (or a named vault that does not exist) the write throws and the run is
+ * poisoned (`RunWrites.fail`), so it fails as a whole and commits nothing
+ * even if the method caught the error; the value is never staged. Values
+ * read from vaults during the run are masked (`***`) in every staged
+ * resource. Every driver's writes come through here.
  */
 function watchSensitiveWrites(run: ResolvedRun, writes: RunWrites): void {
   const sensitive = sensitiveSpecs(run.model, run.info);
@@ -881,35 +885,50 @@ function watchSensitiveWrites(run: ResolvedRun, writes: RunWrites): void {
   writes.stage = async (kind, spec, instance, content, options) => {
     const rule = sensitive.get(spec);
     if (kind === "resource" && rule) {
+      let data: unknown;
+      let parsed = false;
       try {
-        const data = JSON.parse(new TextDecoder().decode(content));
-        run.addSecrets(sensitiveValues(data, rule));
-        const { storeSensitive } = await lazy<
-          typeof import("../vaults/sensitive_store.ts")
-        >(import.meta.url, "../vaults/sensitive_store.ts");
-        const { SecretSet } = await lazy<
-          typeof import("../vaults/secret_set.ts")
-        >(import.meta.url, "../vaults/secret_set.ts");
-        const r = run.model.resources?.[spec] as { vaultName?: unknown };
-        const stored = await storeSensitive(
-          run.req.repo,
-          data,
-          {
-            rule,
-            vaultName: typeof r?.vaultName === "string"
-              ? r.vaultName
-              : undefined,
-            schema: run.info.resources?.[spec]?.schema,
-          },
-          `${run.def.name}.${spec}.${instance}`,
-          new SecretSet(processSecrets),
-        );
-        if (stored !== undefined) {
-          content = new TextEncoder().encode(JSON.stringify(stored, null, 2));
-        }
-      } catch (err) {
-        if (err instanceof SwampError) throw err;
+        data = JSON.parse(new TextDecoder().decode(content));
+        parsed = true;
+      } catch {
         // not JSON: nothing to pick out
+      }
+      if (parsed) {
+        run.addSecrets(sensitiveValues(data, rule));
+        try {
+          const { storeSensitive } = await lazy<
+            typeof import("../vaults/sensitive_store.ts")
+          >(import.meta.url, "../vaults/sensitive_store.ts");
+          const { SecretSet } = await lazy<
+            typeof import("../vaults/secret_set.ts")
+          >(import.meta.url, "../vaults/secret_set.ts");
+          const r = run.model.resources?.[spec] as { vaultName?: unknown };
+          const stored = await storeSensitive(
+            run.req.repo,
+            data,
+            {
+              rule,
+              vaultName: typeof r?.vaultName === "string"
+                ? r.vaultName
+                : undefined,
+              schema: run.info.resources?.[spec]?.schema,
+            },
+            { model: run.def.name, type: run.def.type, spec, instance },
+            new SecretSet(processSecrets),
+          );
+          content = new TextEncoder().encode(JSON.stringify(stored, null, 2));
+        } catch (err) {
+          // The run may not commit, whatever the method does with this.
+          throw writes.fail(
+            err instanceof SwampError ? err : new SwampError(
+              "io_error",
+              `storing sensitive resource '${spec}' '${instance}' of model '${run.def.name}' in a vault failed: ${
+                run.scrub(toSwampError(err).message)
+              }`,
+            ),
+            `sensitive resource '${spec}' '${instance}'`,
+          );
+        }
       }
     }
     if (kind === "resource" && !processSecrets.empty) {
