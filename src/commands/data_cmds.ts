@@ -12,16 +12,18 @@ import {
 import {
   type DataMeta,
   listVersions,
+  META_FILE,
   modelDataDir,
   readMeta,
   readVerified,
 } from "../data/datastore.ts";
 import { settleJournal, storeOf, withDataRead } from "../data/recovery.ts";
+import { storeRoot } from "../data/journal.ts";
 import { checkInstanceName } from "../data/names.ts";
 import { findDefinition } from "../models/definitions.ts";
 import { openRepo, type Repo } from "../repo/repo.ts";
 import { listDataPage } from "../index/data_rows.ts";
-import { join } from "../util/path.ts";
+import { assertRealInside, join } from "../util/path.ts";
 
 const positive = (ctx: CommandContext, flag: string, dflt: number) =>
   positiveIntFlag(ctx.args, flag, dflt);
@@ -69,7 +71,13 @@ export async function list(ctx: CommandContext): Promise<void> {
 async function withInstance<T>(
   ctx: CommandContext,
   read: (
-    i: { dir: string; versions: number[]; model: string; instance: string },
+    i: {
+      dir: string;
+      versions: number[];
+      model: string;
+      instance: string;
+      root: string;
+    },
   ) => Promise<T>,
 ): Promise<T> {
   const repo = await openRepo(ctx.cwd);
@@ -88,7 +96,13 @@ async function withInstance<T>(
         { instance },
       );
     }
-    return read({ dir, versions, model: d.name, instance });
+    return read({
+      dir,
+      versions,
+      model: d.name,
+      instance,
+      root: storeRoot(store),
+    });
   });
 }
 
@@ -178,11 +192,12 @@ async function importedRule(
 /** The asked-for (or newest) version's metadata and content, checksum verified. */
 function readOne(
   ctx: CommandContext,
-  { dir, versions, model, instance }: {
+  { dir, versions, model, instance, root }: {
     dir: string;
     versions: number[];
     model: string;
     instance: string;
+    root: string;
   },
 ): Promise<{ meta: DataMeta; bytes: Uint8Array }> {
   const raw = ctx.args.flags.version as string | undefined;
@@ -198,7 +213,7 @@ function readOne(
       { version: raw },
     );
   }
-  return readVerified(dir, version);
+  return readVerified(dir, version, root);
 }
 
 /** `swamp data versions <model> <instance>`: every stored version with its metadata. */
@@ -208,12 +223,16 @@ export async function versions(ctx: CommandContext): Promise<void> {
     : positive(ctx, "limit", 1);
   const page = positive(ctx, "page", 1);
   // Only the page's metadata is read (versions ascending).
-  const metas = await withInstance(ctx, ({ dir, versions }) =>
-    Promise.resolve(
-      versions.slice((page - 1) * limit, page * limit).map((v) =>
-        readMeta(dir, v)
-      ).filter((m): m is DataMeta => !!m),
-    ));
+  const metas = await withInstance(ctx, ({ dir, versions, root }) => {
+    const shown = versions.slice((page - 1) * limit, page * limit);
+    assertRealInside(
+      root,
+      ...shown.map((v) => join(dir, String(v), META_FILE)),
+    );
+    return Promise.resolve(
+      shown.map((v) => readMeta(dir, v)).filter((m): m is DataMeta => !!m),
+    );
+  });
   if (ctx.json) {
     printJson({ versions: metas });
     return;

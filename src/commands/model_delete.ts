@@ -4,7 +4,8 @@ import { modelDataDir } from "../data/datastore.ts";
 import { withDefinitionLock } from "../data/lock.ts";
 import { findDefinition } from "../models/definitions.ts";
 import { openRepo } from "../repo/repo.ts";
-import { relative } from "../util/path.ts";
+import { assertRealInside, relative } from "../util/path.ts";
+import { storeRoot } from "../data/journal.ts";
 
 /**
  * `swamp model delete <name|id>`: removes a definition (and its data with
@@ -21,6 +22,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   );
   // Built (and contained in .swamp/data) before anything is removed.
   const dataDir = purge ? modelDataDir(repo.dataDir, d.type, d.id) : "";
+  if (purge) assertRealInside(storeRoot(repo), dataDir); // no symlink out
   await withDefinitionLock(repo.locksDir, d.id, async () => {
     await Deno.remove(file);
     if (purge) {

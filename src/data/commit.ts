@@ -1,13 +1,14 @@
 import { lazy } from "../util/lazy.ts";
 import { SwampError } from "../cli/errors.ts";
 import { withSpan } from "../telemetry/tracing.ts";
-import { join } from "../util/path.ts";
+import { assertRealInside, containedJoin, dirname } from "../util/path.ts";
 import { ioError, syncDir, writeFileAtomic } from "./atomic.ts";
 import {
   type CommitRecord,
   commitRecordPath,
   removeJournalFile,
   type StorePaths,
+  storeRoot,
 } from "./journal.ts";
 import { acquireLock, commitLockName, type HeldLock } from "./lock.ts";
 
@@ -32,20 +33,36 @@ async function exists(path: string): Promise<boolean> {
  * is idempotent (a rename whose source is gone and whose target exists was
  * done before), so a record can be applied again after a crash at any
  * point. Returns the renames that could not be done (neither side exists).
+ * A record is read back from the journal, so its paths are checked like any
+ * other: lexically, and every directory it touches really inside the
+ * datastore (a symlink there is `path_escape`; rename and remove do not
+ * follow a symlink in last place, so the parent directories are enough).
  */
 export async function applyRecord(
   dataDir: string,
   record: CommitRecord,
 ): Promise<string[]> {
-  const modelDir = join(dataDir, record.modelDir);
+  const modelDir = containedJoin(dataDir, record.modelDir);
+  const inModel = (p: string) => containedJoin(modelDir, p);
+  assertRealInside(
+    storeRoot({ dataDir }),
+    ...new Set([
+      modelDir,
+      ...[
+        ...record.deletes,
+        ...record.renames.flatMap((r) => [r.from, r.to]),
+        ...record.prunes,
+      ].map((p) => dirname(inModel(p))),
+    ]),
+  );
   const missing: string[] = [];
   const touched = new Set<string>();
   for (const instance of record.deletes) {
-    await removeIfPresent(join(modelDir, instance));
+    await removeIfPresent(inModel(instance));
   }
   for (const { from, to } of record.renames) {
-    const src = join(modelDir, from);
-    const dest = join(modelDir, to);
+    const src = inModel(from);
+    const dest = inModel(to);
     touched.add(dest.slice(0, dest.lastIndexOf("/")));
     await withSpan("swamp.data.write", () => ({
       "swamp.data.path": to,
@@ -61,7 +78,7 @@ export async function applyRecord(
     });
   }
   for (const dir of touched) await syncDir(dir);
-  for (const path of record.prunes) await removeIfPresent(join(modelDir, path));
+  for (const path of record.prunes) await removeIfPresent(inModel(path));
   // The index follows the data, never leads it (src/index/data_index.ts).
   const { indexCommitted } = await lazy<
     typeof import("../index/data_index.ts")
@@ -102,6 +119,7 @@ export async function commitRecord(
   );
   const path = commitRecordPath(store.journalDir, record.runId);
   try {
+    assertRealInside(storeRoot(store), store.journalDir);
     try {
       await writeFileAtomic(path, JSON.stringify(record));
     } catch (err) {

@@ -1,11 +1,11 @@
 import { SwampError } from "../cli/errors.ts";
 import { sha256Hex } from "../extensions/fingerprint.ts";
 import type { DataHandle } from "../models/model_type.ts";
-import { containedJoin, join } from "../util/path.ts";
+import { assertRealInside, containedJoin, join } from "../util/path.ts";
 import { ioError, syncDir, writeFileAtomic } from "./atomic.ts";
 import { commitRecord, type OpenCommit } from "./commit.ts";
 import { type Hasher, hashFile, newHasher } from "./hasher.ts";
-import type { CommitRecord, StorePaths } from "./journal.ts";
+import { type CommitRecord, type StorePaths, storeRoot } from "./journal.ts";
 import { checkInstanceName } from "./names.ts";
 import {
   lifetimeMs,
@@ -96,15 +96,18 @@ export function readMeta(
 /**
  * Reads one committed version's metadata and content, checking the content
  * against the sha-256 and size its metadata records. A mismatch is a
- * `data_corrupt` error naming the file.
+ * `data_corrupt` error naming the file; a file leading outside the
+ * datastore `root` (a symlink) is refused (`path_escape`).
  */
 export async function readVerified(
   instanceDir: string,
   version: number,
+  root: string,
 ): Promise<{ meta: DataMeta; bytes: Uint8Array }> {
   const dir = join(instanceDir, String(version));
   const metaPath = join(dir, META_FILE);
   const contentPath = join(dir, CONTENT_FILE);
+  assertRealInside(root, metaPath, contentPath);
   let meta: DataMeta;
   try {
     meta = JSON.parse(await Deno.readTextFile(metaPath));
@@ -270,6 +273,12 @@ export class RunWrites {
       `${STAGING_PREFIX}${this.who.runId}-${version}`,
     );
     try {
+      assertRealInside(storeRoot(this.store), dir);
+    } catch (err) {
+      this.#failure ??= err as SwampError; // the run cannot commit
+      throw err;
+    }
+    try {
       Deno.mkdirSync(dir, { recursive: true });
     } catch (err) {
       throw this.fail(err, `the staging directory ${dir}`);
@@ -404,6 +413,17 @@ export class RunWrites {
   /** The commit record for what is staged (renames, deletes, pruning). */
   async #plan(): Promise<CommitRecord> {
     const rel = (dir: string) => dir.slice(this.modelDir.length + 1);
+    // Every instance directory the commit renames into, prunes or deletes.
+    const instances = new Set([
+      ...this.#staged.filter((s) => s.sealed).map((s) => s.instance),
+      ...this.#deletes,
+      ...[...this.#versionDeletes].map((d) => d.split("/")[0]),
+    ]);
+    assertRealInside(
+      storeRoot(this.store),
+      this.modelDir,
+      ...[...instances].map((i) => join(this.modelDir, i)),
+    );
     const renames: CommitRecord["renames"] = [];
     const newestOf = new Map<string, Staged>();
     for (const s of this.#staged) {

@@ -1,5 +1,5 @@
 import type { DataHandle } from "../models/model_type.ts";
-import { join } from "../util/path.ts";
+import { assertRealInside, dirname, join } from "../util/path.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
 /** The journal directory: `.swamp/journal/` (empty when no run is in flight). */
@@ -13,6 +13,11 @@ export interface StorePaths {
   journalDir: string;
   locksDir: string;
   runsDir: string;
+}
+
+/** The datastore root: every store directory is `<root>/<name>`. */
+export function storeRoot(store: { dataDir: string }): string {
+  return dirname(store.dataDir);
 }
 
 /**
@@ -89,6 +94,9 @@ export function readJournal(dir: string): Journal {
   } catch {
     return journal;
   }
+  // Only when it holds entries (never in the steady state): a symlinked
+  // journal must not feed records from outside the datastore.
+  if (names.some((n) => ENTRY.test(n))) assertRealInside(dirname(dir), dir);
   for (const name of names.sort()) {
     const m = ENTRY.exec(name);
     if (!m) continue;
@@ -121,6 +129,7 @@ export async function writeRunningMarker(
   dir: string,
   marker: RunningMarker,
 ): Promise<void> {
+  assertRealInside(dirname(dir), dir);
   await writeFileAtomic(
     runningMarkerPath(dir, marker.runId),
     JSON.stringify(marker),

@@ -1,4 +1,4 @@
-import { containedJoin } from "../util/path.ts";
+import { assertRealInside, containedJoin, dirname } from "../util/path.ts";
 
 /** An OS file lock this process holds; `release` closes its descriptor. */
 export interface HeldLock {
@@ -49,7 +49,14 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Locks directories found really inside their datastore (checked once a process). */
+const checkedLockDirs = new Set<string>();
+
 async function openLockFile(locksDir: string, name: string) {
+  if (!checkedLockDirs.has(locksDir)) {
+    assertRealInside(dirname(locksDir), locksDir);
+    checkedLockDirs.add(locksDir);
+  }
   await Deno.mkdir(locksDir, { recursive: true });
   return await Deno.open(containedJoin(locksDir, name), {
     create: true,

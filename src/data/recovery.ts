@@ -5,7 +5,7 @@ import {
   type RunReport,
   writeReport,
 } from "../telemetry/run_report.ts";
-import { join } from "../util/path.ts";
+import { assertRealInside, containedJoin, join } from "../util/path.ts";
 import { applyRecord, rollForward } from "./commit.ts";
 import { META_FILE, STAGING_PREFIX, sweepStaging } from "./datastore.ts";
 import {
@@ -17,6 +17,7 @@ import {
   removeJournalLeftovers,
   type RunningMarker,
   type StorePaths,
+  storeRoot,
 } from "./journal.ts";
 import {
   acquireLock,
@@ -151,7 +152,9 @@ export async function recoverModel(
     e.value.modelId === modelId && e.runId !== selfRunId;
   const commits = journal.commits.filter(mine);
   const running = journal.running.filter(mine);
-  const modelDir = join(store.dataDir, modelDirRel);
+  const modelDir = containedJoin(store.dataDir, modelDirRel);
+  // Recovery sweeps the model's staging and writes reports; a run starts here.
+  assertRealInside(storeRoot(store), modelDir, store.journalDir, store.runsDir);
   const committed = new Map<string, CommitRecord>();
   if (commits.length) {
     const lock = await acquireLock(store.locksDir, commitLockName(modelId));

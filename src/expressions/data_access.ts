@@ -21,6 +21,7 @@ import {
 } from "../models/api/data_repository.ts";
 import type { Repo } from "../repo/repo.ts";
 import { join } from "../util/path.ts";
+import { storeRoot } from "../data/journal.ts";
 
 /** swamp's DataRecord as expressions see it. */
 export interface ExprRecord {
@@ -69,7 +70,7 @@ async function recordOf(
   ) {
     try {
       const text = new TextDecoder().decode(
-        await readContentVerified(dir, meta),
+        await readContentVerified(dir, meta, storeRoot(repo)),
       );
       const parsed = JSON.parse(text);
       if (parsed && typeof parsed === "object") attributes = parsed;
@@ -113,7 +114,12 @@ export async function readRecord(
   const versions = listVersions(dir);
   const v = version === undefined ? versions.at(-1) : version;
   if (v === undefined || !versions.includes(v)) return undefined;
-  return recordOf(repo, dir, await readMetaStrict(dir, v), def);
+  return recordOf(
+    repo,
+    dir,
+    await readMetaStrict(dir, v, storeRoot(repo)),
+    def,
+  );
 }
 
 /** The latest version of every instance of a definition (optionally of one spec). */
@@ -128,7 +134,7 @@ export async function latestRecords(
     const dir = join(modelDir, name);
     const v = listVersions(dir).at(-1);
     if (v === undefined) continue;
-    const meta = await readMetaStrict(dir, v);
+    const meta = await readMetaStrict(dir, v, storeRoot(repo));
     if (spec !== undefined && meta.spec !== spec) continue;
     out.push(await recordOf(repo, dir, meta, def));
   }
@@ -147,7 +153,7 @@ export async function fileContents(
   }
   if (!record) return undefined;
   const dir = instanceDir(repo, def, record.name);
-  const meta = await readMetaStrict(dir, record.version);
-  const bytes = await readContentVerified(dir, meta);
+  const meta = await readMetaStrict(dir, record.version, storeRoot(repo));
+  const bytes = await readContentVerified(dir, meta, storeRoot(repo));
   return new TextDecoder().decode(bytes);
 }

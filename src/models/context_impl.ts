@@ -8,6 +8,7 @@ import {
   type SealOptions,
 } from "../data/datastore.ts";
 import { checkInstanceName } from "../data/names.ts";
+import { storeRoot } from "../data/journal.ts";
 import type { Repo } from "../repo/repo.ts";
 import { join } from "../util/path.ts";
 import { createCelEnvironment } from "./api/cel.ts";
@@ -72,6 +73,7 @@ export interface ContextOptions {
  */
 export async function readResourceVersion(
   modelDir: string,
+  root: string,
   instance: string,
   version?: number,
   model?: ModelType,
@@ -81,7 +83,7 @@ export async function readResourceVersion(
   const versions = listVersions(dir);
   const v = version ?? versions[versions.length - 1];
   if (v === undefined || !versions.includes(v)) return null;
-  const { meta, bytes } = await readVerified(dir, v);
+  const { meta, bytes } = await readVerified(dir, v, root);
   const json = meta.kind === "resource" ||
     meta.contentType.split(";")[0].trim() === "application/json";
   if (!json) return null;
@@ -306,10 +308,15 @@ export function createMethodContext(o: ContextOptions): MethodContext {
     readResource: (instance, version) =>
       o.writes.deletes(instance)
         ? (checkInstanceName(instance), Promise.resolve(null))
-        : readResourceVersion(o.writes.modelDir, instance, version, o.model)
-          .then(
-            (data) => resolveStoredSecrets(o.repo, data),
-          ),
+        : readResourceVersion(
+          o.writes.modelDir,
+          storeRoot(o.writes.store),
+          instance,
+          version,
+          o.model,
+        ).then(
+          (data) => resolveStoredSecrets(o.repo, data),
+        ),
     deleteResource(instance) {
       o.writes.stageDelete(instance);
       return Promise.resolve();

@@ -2,7 +2,7 @@ import { lazy } from "../util/lazy.ts";
 import { writeFileAtomic } from "../data/atomic.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { DataHandle } from "../models/model_type.ts";
-import { containedJoin } from "../util/path.ts";
+import { assertRealInside, containedJoin, dirname } from "../util/path.ts";
 import { processSecrets } from "../vaults/secret_set.ts";
 
 /** The outcome of a run. */
@@ -108,6 +108,7 @@ export async function writeLogs(
   lines: LogLine[],
 ): Promise<void> {
   if (lines.length === 0) return;
+  assertRealInside(dirname(runsDir), runsDir); // no symlink out of the datastore
   const { mtimeOf } = await lazy<typeof import("../index/db.ts")>(
     import.meta.url,
     "../index/db.ts",
@@ -130,6 +131,7 @@ export async function writeRunFiles(
   report: RunReport,
   lines: LogLine[] = [],
 ): Promise<void> {
+  assertRealInside(dirname(runsDir), runsDir); // no symlink out of the datastore
   const { mtimeOf } = await lazy<typeof import("../index/db.ts")>(
     import.meta.url,
     "../index/db.ts",

@@ -101,3 +101,83 @@ export function containedJoin(root: string, ...parts: string[]): string {
   }
   return path;
 }
+
+function missing(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound ||
+    err instanceof Deno.errors.NotADirectory;
+}
+
+/**
+ * Where `path` really leads: its deepest existing ancestor resolved with
+ * `Deno.realPathSync`, plus the segments below it that do not exist yet. A
+ * dangling symlink on the way is followed to where its target would be.
+ */
+export function realPathOf(path: string): string {
+  let dir = resolve(path);
+  let rest: string[] = [];
+  for (let hops = 0; hops < 64; hops++) {
+    try {
+      return join(Deno.realPathSync(dir), ...rest);
+    } catch (err) {
+      if (!missing(err)) throw err;
+    }
+    let link: string | undefined;
+    try {
+      if (Deno.lstatSync(dir).isSymlink) link = Deno.readLinkSync(dir);
+    } catch (err) {
+      if (!missing(err)) throw err;
+    }
+    if (link !== undefined) {
+      dir = resolve(dirname(dir), link);
+      continue;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    rest = [basename(dir), ...rest];
+    dir = parent;
+  }
+  throw new SwampError(
+    "path_escape",
+    `refused path: ${path} cannot be resolved (too many symlinks)`,
+    { path },
+  );
+}
+
+/** The first symlink between `root` (exclusive) and `path`, if any. */
+function firstSymlink(root: string, path: string): string | undefined {
+  let dir = resolve(root);
+  for (const part of relative(root, path).split("/").filter(Boolean)) {
+    dir = join(dir, part);
+    try {
+      if (Deno.lstatSync(dir).isSymlink) return dir;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses (SwampError `path_escape`, exit 2) any of `paths` that does not
+ * really resolve inside `root`: `containedJoin` checks paths lexically, this
+ * follows symlinks (`realPathOf`), so a symlink under a datastore cannot lead
+ * a write, delete or read out of it. `root` itself may be a symlink (a
+ * datastore moved to another disk): only where it really is counts. Costs
+ * one realpath for the root and one per path.
+ */
+export function assertRealInside(root: string, ...paths: string[]): void {
+  const realRoot = realPathOf(root);
+  for (const path of paths) {
+    const real = realPathOf(path);
+    if (isInside(realRoot, real)) continue;
+    const link = firstSymlink(root, path);
+    throw new SwampError(
+      "path_escape",
+      `refused path: ${path} leads outside ${root} (to ${real})${
+        link ? `: ${link} is a symlink to ${realPathOf(link)}` : ""
+      }; swamp never writes, deletes or reads data outside its datastore. Remove the symlink`,
+      // exitCode: a run refused this way exits 2 too (run_phases failedEnd).
+      { path, realPath: real, root, symlink: link, exitCode: 2 },
+    );
+  }
+}

@@ -26,7 +26,8 @@ import {
 import { checkInstanceName } from "../../data/names.ts";
 import { sha256Hex } from "../../extensions/fingerprint.ts";
 import type { Repo } from "../../repo/repo.ts";
-import { join } from "../../util/path.ts";
+import { assertRealInside, join } from "../../util/path.ts";
+import { storeRoot } from "../../data/journal.ts";
 import { type ApiData, buildData } from "./data_handle.ts";
 import type { DefinitionRepository } from "./definition_repository.ts";
 import { checkModelId, dataIdFor, isUuid, typeName } from "./ids.ts";
@@ -96,12 +97,17 @@ function corrupt(file: string, why: string): SwampError {
   });
 }
 
-/** Reads one version's meta.json; a missing or unreadable file is `data_corrupt`. */
+/**
+ * Reads one version's meta.json; a missing or unreadable file is
+ * `data_corrupt`, one leading outside the datastore `root` `path_escape`.
+ */
 export async function readMetaStrict(
   instanceDir: string,
   version: number,
+  root: string,
 ): Promise<DataMeta> {
   const file = join(instanceDir, String(version), META_FILE);
+  assertRealInside(root, file);
   try {
     return JSON.parse(await Deno.readTextFile(file)) as DataMeta;
   } catch (err) {
@@ -109,12 +115,17 @@ export async function readMetaStrict(
   }
 }
 
-/** Reads one version's content and checks it against its metadata. */
+/**
+ * Reads one version's content and checks it against its metadata; a file
+ * leading outside the datastore `root` (a symlink) is `path_escape`.
+ */
 export async function readContentVerified(
   instanceDir: string,
   meta: DataMeta,
+  root: string,
 ): Promise<Uint8Array> {
   const file = join(instanceDir, String(meta.version), CONTENT_FILE);
+  assertRealInside(root, file);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(file);
@@ -149,6 +160,7 @@ export function createDataRepository(
   repo: Repo,
   opts: DataRepositoryOptions = {},
 ): DataRepository {
+  const root = storeRoot(repo);
   /** The model's data directory; names resolve to ids where swamp allows it. */
   const modelDir = async (
     api: string,
@@ -193,7 +205,9 @@ export function createDataRepository(
     version?: number,
   ): Promise<DataMeta | undefined> => {
     const v = pickVersion(listVersions(instanceDir), version);
-    return v === undefined ? undefined : await readMetaStrict(instanceDir, v);
+    return v === undefined
+      ? undefined
+      : await readMetaStrict(instanceDir, v, root);
   };
 
   const getContent: DataRepository["getContent"] = async (
@@ -206,7 +220,7 @@ export function createDataRepository(
     const m = await modelDir(api, type, modelId, true);
     const dir = instance(m.dir, dataName, api);
     const meta = await find(dir, version);
-    return meta ? await readContentVerified(dir, meta) : null;
+    return meta ? await readContentVerified(dir, meta, root) : null;
   };
 
   const findByName: DataRepository["findByName"] = async (
@@ -260,6 +274,7 @@ export function createDataRepository(
       const meta = await find(dir, version);
       if (!meta) return;
       const file = join(dir, String(meta.version), CONTENT_FILE);
+      assertRealInside(root, file);
       const { newHasher } = await lazy<typeof import("../../data/hasher.ts")>(
         import.meta.url,
         "../../data/hasher.ts",

@@ -14,6 +14,7 @@ import {
 } from "../../data/datastore.ts";
 import type { Repo } from "../../repo/repo.ts";
 import { join } from "../../util/path.ts";
+import { storeRoot } from "../../data/journal.ts";
 import { buildData } from "./data_handle.ts";
 import { readContentVerified, readMetaStrict } from "./data_repository.ts";
 import type { DefinitionRepository } from "./definition_repository.ts";
@@ -92,13 +93,17 @@ export async function readModelData(
     const instanceDir = join(dir, name);
     const latest = listVersions(instanceDir).at(-1);
     if (latest === undefined) continue;
-    const meta = await readMetaStrict(instanceDir, latest);
+    const meta = await readMetaStrict(instanceDir, latest, storeRoot(repo));
     if (specName !== undefined && meta.spec !== specName) continue;
     const data = buildData(meta);
     let attributes: Record<string, unknown> = {};
     let content: unknown = "";
     if (isTextContentType(meta.contentType)) {
-      const bytes = await readContentVerified(instanceDir, meta);
+      const bytes = await readContentVerified(
+        instanceDir,
+        meta,
+        storeRoot(repo),
+      );
       const decoded = new TextDecoder().decode(bytes);
       content = decoded;
       if (meta.contentType.split(";")[0].trim() === "application/json") {
