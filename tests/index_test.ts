@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import {
   type CliResult,
   expectCode,
+  findInstanceDir,
   makeRepo,
   swamp,
   swampArgs,
@@ -265,24 +266,43 @@ Deno.test("the index never shows versions whose commit was not applied; recovery
   expectCode(await json(repo, args), 0);
   expectCode(await json(repo, ["data", "list"]), 0);
   assert.deepEqual(indexedInstance(repo, "item-0"), [{ latest: 1, count: 1 }]);
-  // Killed between its commit record and the renames.
+  // Killed between its commit record and the renames. The pause is long
+  // (the child is killed as soon as its record is in place, so it costs
+  // nothing) so that a slow, loaded test process still kills it before the
+  // renames.
   const child = new Deno.Command(Deno.execPath(), {
     args: swampArgs(args),
     cwd: repo,
-    env: { SWAMP_TEST_PAUSE_IN_COMMIT: "5000", NO_COLOR: "1" },
+    env: { SWAMP_TEST_PAUSE_IN_COMMIT: "60000", NO_COLOR: "1" },
     stdout: "null",
     stderr: "null",
   }).spawn();
   const journal = join(repo, ".swamp", "journal");
+  // Only the record itself, `<run-id>.commit.json`: writeFileAtomic first
+  // writes `.tmp-<random>-<run-id>.commit.json`, and a run killed then has
+  // committed nothing (that is a different crash point).
+  const records = () =>
+    [...Deno.readDirSync(journal)].filter((e) =>
+      /^\d{8}-\d{6}-\d{3}-[0-9a-f]{6}\.commit\.json$/.test(e.name)
+    );
   const deadline = Date.now() + 30_000;
-  while (
-    ![...Deno.readDirSync(journal)].some((e) => e.name.endsWith(".commit.json"))
-  ) {
+  while (records().length === 0) {
     assert.ok(Date.now() < deadline, "the run never reached its commit");
     await new Promise((r) => setTimeout(r, 5));
   }
   child.kill("SIGKILL");
   await child.status;
+  // The state the test means: the record is durable, no rename was done
+  // (every item has its committed v1 and its staged v2, no v2 directory).
+  assert.equal(records().length, 1);
+  for (let i = 0; i < N; i++) {
+    const names = [
+      ...Deno.readDirSync(await findInstanceDir(repo, `item-${i}`)),
+    ]
+      .map((e) => e.name);
+    assert.deepEqual(names.filter((n) => /^\d+$/.test(n)), ["1"], `item-${i}`);
+    assert.equal(names.filter((n) => n.startsWith(".staging-")).length, 1);
+  }
   // The commit record is durable but not applied: the index still says v1.
   for (let i = 0; i < N; i++) {
     assert.deepEqual(indexedInstance(repo, `item-${i}`), [
