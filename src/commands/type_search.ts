@@ -42,12 +42,12 @@ function render(types: TypeSummary[]): string {
  */
 const listingFile = (repo: Repo) => join(repo.swampDir, "catalog_listing.txt");
 
-async function readListing(
+function readListing(
   repo: Repo,
   generation: string,
-): Promise<string | undefined> {
+): string | undefined {
   try {
-    const text = await Deno.readTextFile(listingFile(repo));
+    const text = Deno.readTextFileSync(listingFile(repo));
     const nl = text.indexOf("\n");
     return text.slice(0, nl) === generation ? text.slice(nl + 1) : undefined;
   } catch {
@@ -66,7 +66,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (!listing) {
     print(ctx, loaded, query, await loaded.types());
   } else {
-    let text = await readListing(repo, loaded.generation);
+    let text = readListing(repo, loaded.generation);
     if (text === undefined) {
       text = render(await loaded.types());
       await writeFileAtomic(

@@ -153,9 +153,9 @@ function emptyStats(discovered: number): LoaderStats {
 }
 
 /** The index, when it exists and was written by this swamp, deno and stat kind. */
-async function readIndex(repo: Repo): Promise<TypeIndex | undefined> {
+function readIndex(repo: Repo): TypeIndex | undefined {
   try {
-    const index = JSON.parse(await Deno.readTextFile(indexFile(repo)));
+    const index = JSON.parse(Deno.readTextFileSync(indexFile(repo)));
     return index?.format === INDEX_FORMAT &&
         index.swampVersion === SWAMP_VERSION &&
         index.deno === Deno.version.deno && index.statKind === statKind()
@@ -200,7 +200,7 @@ export async function loadTypeIndex(
 ): Promise<IndexedCatalog> {
   const t0 = performance.now();
   const root = repo.root;
-  const index = await readIndex(repo);
+  const index = readIndex(repo);
   let discovered: { files: string[]; meta: string[] } | undefined;
   let walkedDirs: string[] | undefined;
   const discover = () => {
@@ -473,7 +473,7 @@ export async function freshTypeDetail(
   repo: Repo,
   type: string,
 ): Promise<CatalogEntry | undefined> {
-  const index = await readIndex(repo);
+  const index = readIndex(repo);
   if (!index) return undefined;
   const summary = (await readSummaries(repo, index.generation))?.find((t) =>
     t.type === type
