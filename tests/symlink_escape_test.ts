@@ -189,6 +189,35 @@ Deno.test("(d) a symlinked runs/, journal/ or locks/ directory is refused", asyn
   expectCode(await run(repo, 4), 0);
 });
 
+Deno.test("(d2) a lock file that is itself a symlink leading outside is refused and creates nothing there", async () => {
+  const { repo, sentinel } = await setup();
+  const locks = join(repo, ".swamp", "locks");
+  const target = join(sentinel, "created-by-a-lock");
+  // Every lock file a run takes, each in turn a symlink to a file that
+  // does not exist outside (the open would create it).
+  const names = [...Deno.readDirSync(locks)].map((e) => e.name).filter((n) =>
+    n.endsWith(".lock")
+  );
+  assert.ok(names.length > 0, "the first run left its lock files");
+  for (const name of names) {
+    const path = join(locks, name);
+    await Deno.remove(path);
+    await Deno.symlink(target, path);
+    const before = snapshot(sentinel);
+    const r = await run(repo, 5);
+    expectCode(r, 2);
+    assert.match(r.stdout + r.stderr, /refused path/);
+    assert.ok((r.stdout + r.stderr).includes(path), `names ${path}`);
+    assert.deepEqual(snapshot(sentinel), before, `${name}: nothing outside`);
+    await Deno.remove(path);
+  }
+  // A lock symlinked to a file inside the datastore is allowed.
+  const inside = join(repo, ".swamp", "locks-inside.lock");
+  await Deno.writeTextFile(inside, "");
+  await Deno.symlink(inside, join(locks, names[0]));
+  expectCode(await run(repo, 6), 0);
+});
+
 Deno.test("(e) .swamp itself a symlink to another directory keeps working", async () => {
   const base = await Deno.makeTempDir({ prefix: "swamp-symlink-ok-" });
   const repo = join(base, "repo");

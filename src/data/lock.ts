@@ -58,10 +58,17 @@ async function openLockFile(locksDir: string, name: string) {
     checkedLockDirs.add(locksDir);
   }
   await Deno.mkdir(locksDir, { recursive: true });
-  return await Deno.open(containedJoin(locksDir, name), {
-    create: true,
-    write: true,
-  });
+  const path = containedJoin(locksDir, name);
+  // A lock file that is itself a symlink (a shipped .swamp/) would make the
+  // open create or lock a file wherever it points: one lstat refuses it.
+  let link = false;
+  try {
+    link = Deno.lstatSync(path).isSymlink;
+  } catch {
+    // not there yet: created below
+  }
+  if (link) assertRealInside(dirname(locksDir), path);
+  return await Deno.open(path, { create: true, write: true });
 }
 
 /**
