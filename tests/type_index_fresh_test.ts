@@ -122,3 +122,67 @@ Deno.test("type index: summaries of another generation are not trusted; the inde
     again.types.some((t: { type: string }) => t.type === "@test/greeter"),
   );
 });
+
+Deno.test("type index: after an edit only that file is fingerprinted again; an edited shared import restales every importer", async () => {
+  const repo = await makeRepo({});
+  const models = join(repo, "extensions", "models");
+  await Deno.mkdir(join(models, "_lib"), { recursive: true });
+  const lib = join(models, "_lib", "words.ts");
+  await Deno.writeTextFile(lib, `export const WORD = "alpha";\n`);
+  const user = (type: string) =>
+    `import { z } from "npm:zod@4";
+import { WORD } from "./_lib/words.ts";
+export const model = {
+  type: "${type}",
+  version: "2026.01.01.1",
+  description: "${type} says " + WORD,
+  methods: { m: { arguments: z.object({}), execute: () => {} } },
+};
+`;
+  for (const n of ["one", "two", "three"]) {
+    await Deno.writeTextFile(join(models, `${n}.ts`), user(`@test/${n}`));
+  }
+  await Deno.writeTextFile(
+    join(models, "alone.ts"),
+    model("@test/alone", "no imports"),
+  );
+  const searchJson = async () => {
+    const r = await swamp(["model", "type", "search", "--json"], {
+      cwd: repo,
+    });
+    expectCode(r, 0);
+    return r.json();
+  };
+  await searchJson();
+  // Let the stats age past the index's "recently modified" window.
+  await new Promise((r) => setTimeout(r, 2100));
+  await searchJson();
+
+  // One model edited in place: only it is rebuilt.
+  await Deno.writeTextFile(
+    join(models, "alone.ts"),
+    model("@test/alone", "edited alone"),
+  );
+  let doc = await searchJson();
+  assert.deepEqual(doc.loader.stale, ["extensions/models/alone.ts"]);
+  const desc = (d: typeof doc, t: string) =>
+    d.types.find((x: { type: string }) => x.type === t)?.description;
+  assert.equal(desc(doc, "@test/alone"), "edited alone");
+  assert.equal(desc(doc, "@test/two"), "@test/two says alpha");
+
+  // The shared import edited in place: its three importers are rebuilt and
+  // show the new word, though none of their own files changed.
+  await new Promise((r) => setTimeout(r, 2100));
+  await searchJson();
+  await Deno.writeTextFile(lib, `export const WORD = "omega";\n`);
+  doc = await searchJson();
+  assert.deepEqual(doc.loader.stale.sort(), [
+    "extensions/models/one.ts",
+    "extensions/models/three.ts",
+    "extensions/models/two.ts",
+  ]);
+  for (const n of ["one", "two", "three"]) {
+    assert.equal(desc(doc, `@test/${n}`), `@test/${n} says omega`);
+  }
+  assert.equal(desc(doc, "@test/alone"), "edited alone");
+});

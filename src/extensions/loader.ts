@@ -87,6 +87,14 @@ export interface LoadOptions {
    * falls through to the content fingerprints.
    */
   statMemo?: boolean;
+  /**
+   * Absolute paths known unchanged (by their stat, src/extensions/type_index.ts)
+   * since the catalog file now on disk was written. An entry whose file
+   * and every dependency are in it keeps its fingerprint without reading
+   * anything; the others are fingerprinted as usual. Given only when the
+   * catalog file itself and every manifest/deno.json are unchanged too.
+   */
+  unchanged?: Set<string>;
 }
 
 /** The last load per repository in this process, with the stats it saw. */
@@ -188,7 +196,11 @@ async function loadCatalogUntraced(
   const builtinFingerprint = `builtin-${SWAMP_VERSION}`;
   // Fast path: one digest over every file the catalog covers. Unchanged
   // content (not mtimes) means every entry is fresh as it is.
-  if (previous && previous.builtins === builtinFingerprint) {
+  // With `unchanged`, the caller already knows which files changed: the
+  // whole-tree digest (every covered file read) would not pay for itself.
+  if (
+    previous && previous.builtins === builtinFingerprint && !options.unchanged
+  ) {
     const known = previous.entries.filter((e) =>
       !e.file.startsWith("builtin:")
     );
@@ -214,7 +226,13 @@ async function loadCatalogUntraced(
   let prints: Map<string, Fingerprint>;
   let plans: Map<string, FilePlan>;
   try {
-    ({ prints, plans } = await planAndFingerprint(repo, files, meta, salt));
+    ({ prints, plans } = await planAndFingerprint(
+      repo,
+      files,
+      meta,
+      salt,
+      trustedEntries(repo, previous, options.unchanged),
+    ));
   } catch (err) {
     early?.describer.kill();
     throw err;
@@ -348,6 +366,7 @@ async function planAndFingerprint(
   files: string[],
   meta: string[],
   salt: string,
+  trusted: Map<string, Fingerprint>,
 ): Promise<{
   prints: Map<string, Fingerprint>;
   plans: Map<string, FilePlan>;
@@ -385,11 +404,39 @@ async function planAndFingerprint(
   const extra = new Map(
     [...plans].map(([f, p]) => [f, p.metaDeps] as [string, string[]]),
   );
-  const prints = await fingerprintEntries(files, salt, repo.root, {
-    extra,
-    resolveBare,
-  });
+  const prints = await fingerprintEntries(
+    files.filter((f) => !trusted.has(f)),
+    salt,
+    repo.root,
+    { extra, resolveBare },
+  );
+  for (const [f, fp] of trusted) {
+    if (plans.has(f)) prints.set(f, fp);
+  }
   return { prints, plans };
+}
+
+/**
+ * Fingerprints of the previous catalog's entries whose file and every
+ * dependency are in `unchanged` (by absolute path): their content is what
+ * the fingerprint was computed from, so it still holds.
+ */
+function trustedEntries(
+  repo: Repo,
+  previous: Catalog | undefined,
+  unchanged: Set<string> | undefined,
+): Map<string, Fingerprint> {
+  const out = new Map<string, Fingerprint>();
+  if (!previous || !unchanged) return out;
+  for (const e of previous.entries) {
+    if (e.file.startsWith("builtin:") || !e.fingerprint) continue;
+    const file = resolve(repo.root, e.file);
+    const deps = e.deps.map((d) => resolve(repo.root, d));
+    if (unchanged.has(file) && deps.every((d) => unchanged.has(d))) {
+      out.set(file, { fingerprint: e.fingerprint, files: [file, ...deps] });
+    }
+  }
+  return out;
 }
 
 /**

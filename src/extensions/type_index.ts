@@ -247,6 +247,7 @@ export async function loadTypeIndex(
     options,
     discovered ?? discover(),
     walkedDirs!,
+    index,
   );
 }
 
@@ -278,12 +279,21 @@ function indexedCatalog(
   };
 }
 
-/** Loads the catalog (content fast path or rebuild) and writes the index from it. */
+/**
+ * Loads the catalog and writes the index from it. With the previous index
+ * (`previous`), every file it covered is stat'ed before the load, and the
+ * ones whose four numbers are still the recorded ones are handed to the
+ * loader as unchanged: their entries keep their fingerprints unread, so an
+ * edit of one model in a large repository fingerprints one file, not all.
+ * That trust needs the catalog file and every manifest/deno.json to be
+ * unchanged too; otherwise the loader checks contents as usual.
+ */
 async function rebuildIndex(
   repo: Repo,
   options: LoadOptions,
   found?: { files: string[]; meta: string[] },
   walked?: string[],
+  previous?: TypeIndex,
 ): Promise<IndexedCatalog> {
   const root = repo.root;
   if (!found || !walked) {
@@ -291,18 +301,28 @@ async function rebuildIndex(
     found = discoverExtensionFiles(repo.modelsDir, walked);
   }
   const { files, meta } = found;
-  // Taken before the load: a file edited meanwhile fails the next check.
+  // Taken before the load: a file edited meanwhile fails the next check
+  // (and is not trusted by this load).
   const now = Date.now();
   const dirsBefore = dirMtimes(root, walked, now);
-  const listed = [...files, ...meta];
+  const listed = [
+    ...new Set([
+      ...files,
+      ...meta,
+      ...(previous?.paths ?? []).map((p) => resolve(root, p)),
+    ]),
+  ];
   const statsBefore = recordStats(root, listed, now);
   const before = new Map<string, number[]>();
   listed.forEach((p, i) => before.set(p, statsBefore.slice(i * 4, i * 4 + 4)));
+  const unchanged = previous
+    ? unchangedSince(repo, previous, before)
+    : undefined;
   const { loadCatalog } = await lazy<typeof import("./loader.ts")>(
     import.meta.url,
     "./loader.ts",
   );
-  const loaded = await loadCatalog(repo, options);
+  const loaded = await loadCatalog(repo, { ...options, unchanged });
   const paths = [
     ...files,
     ...meta,
@@ -324,6 +344,40 @@ async function rebuildIndex(
     st,
   });
   return indexedCatalog(repo, index, loaded.stats, false, options, types);
+}
+
+/**
+ * The absolute paths `previous` covered whose stat (`before`, taken now)
+ * is still the recorded one; undefined when the catalog file, a
+ * manifest/deno.json or the repository's deno.json changed (those change
+ * fingerprints without any model file changing). A path modified within
+ * the last QUIET_MS is never trusted (its stat is RECHECK).
+ */
+function unchangedSince(
+  repo: Repo,
+  previous: TypeIndex,
+  before: Map<string, number[]>,
+): Set<string> | undefined {
+  const root = repo.root;
+  const out = new Set<string>();
+  const { fileCount: n, metaCount: m } = previous;
+  for (let i = 0; i < previous.paths.length; i++) {
+    const abs = resolve(root, previous.paths[i]);
+    const rec = previous.st.slice(i * 4, i * 4 + 4);
+    // swamp replaces the catalog atomically (a new inode): a recent one is
+    // trusted, as when it was recorded.
+    const cur = abs === repo.catalogFile
+      ? recordStats(root, [abs], 0)
+      : before.get(abs);
+    const same = cur !== undefined && cur[0] !== RECHECK &&
+      cur.every((v, k) => v === rec[k]);
+    if (same) out.add(abs);
+    else if (
+      (i >= n && i < n + m) || abs === repo.catalogFile ||
+      abs === join(root, "deno.json")
+    ) return undefined;
+  }
+  return out;
 }
 
 /** The other files whose change can change the catalog: local imports, sorted. */
@@ -350,14 +404,31 @@ function localImports(
   return [...out].sort();
 }
 
-async function detailKey(e: CatalogEntry): Promise<string> {
-  const { sha256Hex } = await lazy<typeof import("./fingerprint.ts")>(
+/**
+ * The names of the entries' detail files: a digest of what determines each
+ * entry (its file, fingerprint and bundle, and those of the extensions
+ * applied to it) rather than of the entry: describing is a function of the
+ * bundle, as the loader's reuse of entries by fingerprint already assumes.
+ * Digesting every entry's serialised schemas, one Web Crypto promise each,
+ * cost ~290 ms at 2,500 types; this costs a few ms.
+ */
+async function detailKeys(entries: CatalogEntry[]): Promise<string[]> {
+  const { newHasher } = await lazy<typeof import("../data/hasher.ts")>(
     import.meta.url,
-    "./fingerprint.ts",
+    "../data/hasher.ts",
   );
-  const parts = [e.file, e.fingerprint, e.bundle ?? "", JSON.stringify(e.info)];
-  for (const x of e.extensions ?? []) parts.push(x.file, x.fingerprint);
-  return (await sha256Hex(parts.join("\n"))).slice(0, 24);
+  const enc = new TextEncoder();
+  const keys: string[] = [];
+  for (const e of entries) {
+    const parts = [e.file, e.fingerprint, e.bundle ?? ""];
+    for (const x of e.extensions ?? []) {
+      parts.push(x.file, x.fingerprint, x.bundle ?? "");
+    }
+    const h = await newHasher();
+    h.update(enc.encode(parts.join("\n")));
+    keys.push(h.hex().slice(0, 24));
+  }
+  return keys;
 }
 
 async function writeIndex(
@@ -374,8 +445,9 @@ async function writeIndex(
   for await (const e of Deno.readDir(dir)) existing.add(e.name);
   const types: TypeSummary[] = [];
   const keep = new Set<string>();
-  for (const e of loaded.types) {
-    const key = await detailKey(e);
+  const keys = await detailKeys(loaded.types);
+  for (const [i, e] of loaded.types.entries()) {
+    const key = keys[i];
     const name = `${key}.json`;
     keep.add(name);
     if (!existing.has(name)) {
