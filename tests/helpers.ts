@@ -156,3 +156,13 @@ export async function latestData(repo: string, name: string): Promise<unknown> {
     await Deno.readTextFile(join(dir, String(newest), "content")),
   );
 }
+
+/** Every regular file under `dir`, recursively (absolute paths). */
+export function filesUnder(dir: string, out: string[] = []): string[] {
+  for (const e of Deno.readDirSync(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) filesUnder(p, out);
+    else if (e.isFile) out.push(p);
+  }
+  return out;
+}

@@ -4,18 +4,15 @@
 // run logs, reports or stored data.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, expectCode, makeRepo, swamp } from "./helpers.ts";
+import {
+  type CliResult,
+  expectCode,
+  filesUnder,
+  makeRepo,
+  swamp,
+} from "./helpers.ts";
 
 const SECRET = "zq-PLANTED-s3cret-0x5eed";
-
-function filesUnder(dir: string, out: string[] = []): string[] {
-  for (const e of Deno.readDirSync(dir)) {
-    const p = join(dir, e.name);
-    if (e.isDirectory) filesUnder(p, out);
-    else if (e.isFile) out.push(p);
-  }
-  return out;
-}
 
 /** Fails naming every file under .swamp/ (outside the vault store) holding the secret. */
 function assertNoFileLeaks(repo: string): void {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import {
   type CliResult,
   expectCode,
+  filesUnder,
   makeRepo,
   swamp,
   swampArgs,
@@ -18,15 +19,6 @@ import {
 
 /** What tests/fixtures/vaults/sealed.ts builds at run time. */
 const SECRET = "zq-SEALED-s3cret-0x5eed";
-
-function filesUnder(dir: string, out: string[] = []): string[] {
-  for (const e of Deno.readDirSync(dir)) {
-    const p = join(dir, e.name);
-    if (e.isDirectory) filesUnder(p, out);
-    else if (e.isFile) out.push(p);
-  }
-  return out;
-}
 
 /** Fails naming every file under `dir` whose bytes hold the secret. */
 function assertNoPlaintext(dir: string): void {
