@@ -20,6 +20,12 @@ export interface CliOptions {
   cwd: string;
   stdin?: string;
   env?: Record<string, string>;
+  /**
+   * A hang guard: past this the CLI is killed (SIGKILL) and the call throws
+   * naming the command, so a regression that hangs fails instead of
+   * stalling the suite.
+   */
+  timeoutMs?: number;
 }
 
 /** Deno arguments that run the swamp CLI from source with `args`. */
@@ -47,14 +53,27 @@ export async function swamp(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  let hung = false;
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+    hung = true;
+    child.kill("SIGKILL");
+  }, options.timeoutMs);
   if (options.stdin !== undefined) {
     const w = child.stdin.getWriter();
     await w.write(new TextEncoder().encode(options.stdin));
     await w.close();
   }
   const out = await child.output();
+  clearTimeout(timer);
   const stdout = new TextDecoder().decode(out.stdout);
   const stderr = new TextDecoder().decode(out.stderr);
+  if (hung) {
+    throw new Error(
+      `swamp ${
+        args.join(" ")
+      } hung (killed after ${options.timeoutMs} ms):\n${stdout}\n${stderr}`,
+    );
+  }
   return {
     code: out.code,
     stdout,
@@ -165,4 +184,20 @@ export function filesUnder(dir: string, out: string[] = []): string[] {
     else if (e.isFile) out.push(p);
   }
   return out;
+}
+
+/** Polls `fn` every `everyMs` until it gives a value; throws naming `what` after `ms`. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  ms = 30_000,
+  everyMs = 150,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }

@@ -9,7 +9,6 @@ import {
   expectCode,
   FIXTURES,
   swamp,
-  swampArgs,
 } from "./helpers.ts";
 import { containedJoin } from "../src/util/path.ts";
 import {
@@ -50,26 +49,6 @@ function snapshot(dir: string): string[] {
   };
   walk(dir, "");
   return out.sort();
-}
-
-/** Runs the CLI with a guard that kills it if it hangs (a bounded-parsing regression). */
-async function swampGuarded(args: string[], cwd: string): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: swampArgs(args),
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  return {
-    code: out.code,
-    stdout,
-    stderr: new TextDecoder().decode(out.stderr),
-    json: () => JSON.parse(stdout),
-  };
 }
 
 Deno.test("hostile definitions exit 2 naming file and field, and never touch a sentinel outside the repo", async () => {
@@ -282,19 +261,30 @@ Deno.test("an alias bomb or an oversized definition is refused naming the file",
     join(FIXTURES, "hostile", "alias-bomb.yaml"),
     join(dir, "alias-bomb.yaml"),
   );
-  const run = await swampGuarded(
-    ["model", "method", "run", "alias-bomb", "write", "--input", "count=1"],
-    repo,
-  );
+  const run = await swamp([
+    "model",
+    "method",
+    "run",
+    "alias-bomb",
+    "write",
+    "--input",
+    "count=1",
+  ], { cwd: repo, timeoutMs: 120_000 });
   expectCode(run, 2);
   assert.match(
     run.stderr,
     /models\/@test\/runner\/alias-bomb\.yaml: YAML aliases/,
   );
-  const v = await swampGuarded(["model", "validate", "--json"], repo);
+  const v = await swamp(["model", "validate", "--json"], {
+    cwd: repo,
+    timeoutMs: 120_000,
+  });
   expectCode(v, 2);
   assert.match(v.json().models[0].errors[0], /alias-bomb\.yaml: YAML aliases/);
-  const s = await swampGuarded(["model", "search", "--json"], repo);
+  const s = await swamp(["model", "search", "--json"], {
+    cwd: repo,
+    timeoutMs: 120_000,
+  });
   expectCode(s, 0);
   assert.match(s.json().problems[0].message, /alias-bomb\.yaml/);
 
@@ -304,10 +294,10 @@ Deno.test("an alias bomb or an oversized definition is refused naming the file",
     "id: huge\nname: huge\ntype: '@test/runner'\n" +
       `# ${"x".repeat(1024 * 1024 + 10)}\n`,
   );
-  const huge = await swampGuarded(
-    ["model", "method", "run", "huge", "write"],
-    repo,
-  );
+  const huge = await swamp(["model", "method", "run", "huge", "write"], {
+    cwd: repo,
+    timeoutMs: 120_000,
+  });
   expectCode(huge, 2);
   assert.match(huge.stderr, /huge\.yaml: definition is \d+ bytes/);
 });

@@ -3,50 +3,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  type CliResult,
   expectCode,
   FIXTURES,
   GOOD_MODELS,
   makeRepo,
   repoWithRunner,
   swamp,
-  swampArgs,
 } from "./helpers.ts";
-
-/** Runs the CLI, killing it (and failing) if it has not finished in `limitMs`: a hang guard. */
-async function swampGuarded(
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-  limitMs = 120_000,
-): Promise<CliResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: swampArgs(args),
-    cwd,
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let hung = false;
-  const timer = setTimeout(() => {
-    hung = true;
-    child.kill("SIGKILL");
-  }, limitMs);
-  const out = await child.output();
-  clearTimeout(timer);
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (hung) {
-    throw new Error(`swamp ${args.join(" ")} hung:\n${stdout}\n${stderr}`);
-  }
-  return {
-    code: out.code,
-    stdout,
-    stderr,
-    json: () => JSON.parse(stdout),
-  };
-}
 
 const problemsOf = (out: { problems: { file: string; message: string }[] }) =>
   new Map(out.problems.map((p) => [p.file, p.message]));
@@ -61,11 +24,11 @@ Deno.test("a model file that loops or exits at load time is reported by name; th
     "exits.ts": "hostile_models/exits.ts",
   });
   const env = { SWAMP_LOAD_TIMEOUT_MS: "1500" };
-  const cold = await swampGuarded(
-    ["model", "type", "search", "--json"],
-    repo,
+  const cold = await swamp(["model", "type", "search", "--json"], {
+    cwd: repo,
     env,
-  );
+    timeoutMs: 120_000,
+  });
   expectCode(cold, 0);
   const out = cold.json(); // one JSON document
   assert.deepEqual(typesOf(out), [
@@ -88,11 +51,11 @@ Deno.test("a model file that loops or exits at load time is reported by name; th
   assert.equal(out.loader.describeProcesses, 3);
 
   // The verdict is cached with the fingerprint: no describer, no waiting.
-  const again = await swampGuarded(
-    ["model", "type", "search", "--json"],
-    repo,
+  const again = await swamp(["model", "type", "search", "--json"], {
+    cwd: repo,
     env,
-  );
+    timeoutMs: 120_000,
+  });
   expectCode(again, 0);
   const a = again.json();
   assert.equal(a.loader.stale.length, 0);
@@ -100,7 +63,11 @@ Deno.test("a model file that loops or exits at load time is reported by name; th
   assert.deepEqual(problemsOf(a), problems);
 
   // Text mode names the files on stderr, and a run of a good type works.
-  const text = await swampGuarded(["model", "type", "search"], repo, env);
+  const text = await swamp(["model", "type", "search"], {
+    cwd: repo,
+    env,
+    timeoutMs: 120_000,
+  });
   expectCode(text, 0);
   assert.match(
     text.stderr,
@@ -116,11 +83,11 @@ Deno.test("a model file that loops or exits at load time is reported by name; th
     join(FIXTURES, "hostile_models", "fixed.ts"),
     join(repo, "extensions", "models", "endless_loop.ts"),
   );
-  const fixed = await swampGuarded(
-    ["model", "type", "search", "--json"],
-    repo,
+  const fixed = await swamp(["model", "type", "search", "--json"], {
+    cwd: repo,
     env,
-  );
+    timeoutMs: 120_000,
+  });
   expectCode(fixed, 0);
   const f = fixed.json();
   assert.ok(typesOf(f).includes("@test/fixed"));

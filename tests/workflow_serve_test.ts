@@ -4,7 +4,14 @@
 // wedging the daemon, and scheduled runs take the same worker path.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { expectCode, FIXTURES, makeRepo, swamp, swampArgs } from "./helpers.ts";
+import {
+  expectCode,
+  FIXTURES,
+  makeRepo,
+  swamp,
+  swampArgs,
+  until,
+} from "./helpers.ts";
 
 const WF = join(FIXTURES, "workflows");
 
@@ -29,20 +36,6 @@ async function setup(): Promise<string> {
     );
   }
   return dir;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function health(dir: string): Promise<Rec> {

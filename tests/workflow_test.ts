@@ -3,7 +3,14 @@
 // SIGKILL, and a schedule fired by serve.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { expectCode, FIXTURES, makeRepo, swamp, swampArgs } from "./helpers.ts";
+import {
+  expectCode,
+  FIXTURES,
+  makeRepo,
+  swamp,
+  swampArgs,
+  until,
+} from "./helpers.ts";
 
 const WF = join(FIXTURES, "workflows");
 const ALL = [
@@ -330,20 +337,6 @@ Deno.test(
 async function serveStatus(dir: string): Promise<Rec> {
   const st = await swamp(["serve", "status", "--json"], { cwd: dir });
   return st.code === 0 ? st.json() : undefined;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 Deno.test(

@@ -3,27 +3,7 @@
 // the file, with exit 2, before anything expands it.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, expectCode, makeRepo, swampArgs } from "./helpers.ts";
-
-/** Runs the CLI, killed after a minute: an unbounded expansion fails the test instead of hanging it. */
-async function swamp(args: string[], cwd: string): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: swampArgs(args),
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  return {
-    code: out.code,
-    stdout,
-    stderr: new TextDecoder().decode(out.stderr),
-    json: () => JSON.parse(stdout),
-  };
-}
+import { expectCode, makeRepo, swamp } from "./helpers.ts";
 
 /** Nine levels of ten aliases: 10^9 values once expanded, ~1 KiB of text. */
 function aliasBomb(indent: string): string {
@@ -60,7 +40,10 @@ Deno.test("a workflow alias bomb or oversized workflow is refused naming the fil
       "",
     ].join("\n"),
   );
-  const bomb = await swamp(["workflow", "validate", "bomb", "--json"], repo);
+  const bomb = await swamp(["workflow", "validate", "bomb", "--json"], {
+    cwd: repo,
+    timeoutMs: 60_000,
+  });
   expectCode(bomb, 2);
   assert.match(
     bomb.stdout + bomb.stderr,
@@ -72,7 +55,10 @@ Deno.test("a workflow alias bomb or oversized workflow is refused naming the fil
     join(dir, "workflow-huge.yaml"),
     "name: huge\njobs: []\n" + `# ${"x".repeat(1024 * 1024 + 10)}\n`,
   );
-  const huge = await swamp(["workflow", "validate", "huge", "--json"], repo);
+  const huge = await swamp(["workflow", "validate", "huge", "--json"], {
+    cwd: repo,
+    timeoutMs: 60_000,
+  });
   expectCode(huge, 2);
   assert.match(
     huge.stdout + huge.stderr,
