@@ -14,6 +14,7 @@ import {
   writeCatalog,
 } from "./catalog.ts";
 import { discoverExtensionFiles } from "./discover.ts";
+import { statMany } from "../util/fast_stat.ts";
 import type { FilePlan } from "./collections.ts";
 import {
   type Fingerprint,
@@ -82,7 +83,7 @@ export interface LoadOptions {
   progress?: boolean;
   /**
    * For long-lived processes (the serve daemon): when no covered file's
-   * stat (mtime, size, inode) changed since the last load in this process,
+   * stat (mtime, ctime, size, inode) changed since the last load in this process,
    * reuse that load without reading or hashing any file. Any stat change
    * falls through to the content fingerprints.
    */
@@ -100,17 +101,10 @@ export interface LoadOptions {
 /** The last load per repository in this process, with the stats it saw. */
 const statMemos = new Map<string, { key: string; loaded: LoadedCatalog }>();
 
+/** The paths and their four stat numbers (src/util/fast_stat.ts), as one comparable string. */
 function statKey(paths: string[]): string {
-  const parts: string[] = [];
-  for (const p of new Set(paths)) {
-    try {
-      const st = Deno.statSync(p);
-      parts.push(`${p}:${st.mtime?.getTime()}:${st.size}:${st.ino}`);
-    } catch {
-      parts.push(`${p}:-`);
-    }
-  }
-  return parts.join("\n");
+  const unique = [...new Set(paths)];
+  return `${unique.join("\n")}\n${statMany("/", unique).join(",")}`;
 }
 
 const stats = (): LoaderStats => ({
