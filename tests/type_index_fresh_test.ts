@@ -4,7 +4,13 @@
 // must still show on the very next command.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { expectCode, GOOD_MODELS, makeRepo, swamp } from "./helpers.ts";
+import {
+  expectCode,
+  GOOD_MODELS,
+  makeRepo,
+  PROJECT_ROOT,
+  swamp,
+} from "./helpers.ts";
 
 const model = (type: string, description: string) =>
   `import { z } from "npm:zod@4";
@@ -185,4 +191,78 @@ export const model = {
     assert.equal(desc(doc, `@test/${n}`), `@test/${n} says omega`);
   }
   assert.equal(desc(doc, "@test/alone"), "edited alone");
+});
+
+/** Whether the cached answer (run alone, in a subprocess) answers in `repo`. */
+async function answeredFromListing(repo: string): Promise<boolean> {
+  const module = join(PROJECT_ROOT, "src", "commands", "type_listing.ts");
+  const code = `import { answerFromListing } from ${JSON.stringify(module)};
+console.error("answered=" + answerFromListing(Deno.cwd()));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", code],
+    cwd: repo,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const m = new TextDecoder().decode(out.stderr).match(/answered=(\w+)/);
+  assert.ok(m, new TextDecoder().decode(out.stderr));
+  return m[1] === "true";
+}
+
+Deno.test("type index: the cached answer of a plain search prints what the full command prints, warnings included, and never a stale listing", async () => {
+  const repo = await makeRepo(GOOD_MODELS);
+  const models = join(repo, "extensions", "models");
+  await Deno.writeTextFile(
+    join(models, "broken.ts"),
+    "export const model = {\n",
+  );
+  // Past the "recently modified" window, so the next index trusts the
+  // recorded stats and a plain search is answered before the CLI loads.
+  await new Promise((r) => setTimeout(r, 2100));
+  await listing(repo);
+  assert.equal(await answeredFromListing(repo), true);
+  const cached = await swamp(["model", "type", "search"], { cwd: repo });
+  // An empty query is not a plain search: the full command answers it.
+  const full = await swamp(["model", "type", "search", ""], { cwd: repo });
+  expectCode(cached, 0);
+  expectCode(full, 0);
+  assert.match(cached.stdout, /@test\/greeter/);
+  assert.match(cached.stderr, /warning: .*broken\.ts/);
+  assert.equal(cached.stdout, full.stdout);
+  assert.equal(cached.stderr, full.stderr);
+
+  // An in-place edit of an aged file: the kept listing is not printed.
+  await Deno.writeTextFile(
+    join(models, "broken.ts"),
+    model("@test/mended", "mended in place"),
+  );
+  assert.equal(await answeredFromListing(repo), false);
+  const after = await swamp(["model", "type", "search"], { cwd: repo });
+  expectCode(after, 0);
+  assert.match(after.stdout, /@test\/mended\s+.*mended in place/);
+  assert.doesNotMatch(after.stderr, /broken\.ts/);
+});
+
+Deno.test("type index: moving modelsDir in .swamp.yaml lists the new directory's types at once", async () => {
+  const repo = await makeRepo(GOOD_MODELS);
+  await Deno.mkdir(join(repo, "other"), { recursive: true });
+  await Deno.writeTextFile(
+    join(repo, "other", "moved.ts"),
+    model("@test/moved", "from the other directory"),
+  );
+  await new Promise((r) => setTimeout(r, 2100));
+  await listing(repo);
+  assert.match(await listing(repo), /@test\/greeter/);
+  const config = join(repo, ".swamp.yaml");
+  const text = await Deno.readTextFile(config);
+  await Deno.writeTextFile(
+    config,
+    text.replace(/^modelsDir: .*$/m, "modelsDir: other"),
+  );
+  const moved = await listing(repo);
+  assert.match(moved, /@test\/moved\s+.*from the other directory/);
+  assert.doesNotMatch(moved, /@test\/greeter/);
+  const keys = [...(await search(repo)).keys()];
+  assert.ok(keys.includes("@test/moved"));
+  assert.ok(!keys.includes("@test/greeter"));
 });

@@ -3,11 +3,8 @@ import type { CommandContext } from "../cli/command_types.ts";
 import { SwampError } from "../cli/errors.ts";
 import { printJson, println } from "../cli/output.ts";
 import { createFileExclusive } from "../data/create_exclusive.ts";
-import {
-  CONFIG_FILE,
-  DEFAULT_CONFIG,
-  defaultConfigText,
-} from "../repo/config.ts";
+import { DEFAULT_CONFIG, defaultConfigText } from "../repo/config.ts";
+import { CONFIG_FILE } from "../repo/root.ts";
 
 const GITIGNORE_LINES = [
   "# swamp caches (data and run reports stay local too)",

@@ -8,7 +8,7 @@ import {
   readTypeDetail,
 } from "../extensions/type_index.ts";
 import { openRepo } from "../repo/repo.ts";
-import { warnProblems } from "./type_search.ts";
+import { warnProblems } from "./type_listing.ts";
 
 /** Renders a JSON Schema's top-level properties as indented lines. */
 export function schemaLines(schema: unknown, indent = "    "): string[] {

@@ -1,24 +1,9 @@
 import type { CommandContext } from "../cli/command_types.ts";
-import { eprintln, printJson, println, table } from "../cli/output.ts";
-import type { LoadProblem } from "../extensions/loader.ts";
+import { printJson, println, table } from "../cli/output.ts";
 import { loadTypeIndex, type TypeSummary } from "../extensions/type_index.ts";
-import { openRepo, type Repo } from "../repo/repo.ts";
-import { writeFileAtomic } from "../data/atomic.ts";
-import { join } from "../util/path.ts";
+import { openRepo } from "../repo/repo.ts";
+import { readListing, warnProblems, writeListing } from "./type_listing.ts";
 import { printTimings } from "../telemetry/timings.ts";
-
-/**
- * Prints each broken model file as a one-line warning on stderr (the full
- * text is in `swamp doctor extensions`).
- */
-export function warnProblems(problems: LoadProblem[]): void {
-  for (const p of problems) {
-    eprintln(`warning: ${p.file}: ${p.message.split("\n")[0]}`);
-  }
-  if (problems.some((p) => p.detail)) {
-    eprintln("  (details: swamp doctor extensions)");
-  }
-}
 
 const HEADER = ["TYPE", "VERSION", "METHODS", "DESCRIPTION"];
 
@@ -34,27 +19,6 @@ function render(types: TypeSummary[]): string {
   );
 }
 
-/**
- * The table of every type, as the last search without a query printed it
- * for the index generation on its first line. Rendering 2,500 rows in a
- * fresh process costs more than the whole fresh check of the index, so the
- * listing is kept beside it; it is only ever used for the same generation.
- */
-const listingFile = (repo: Repo) => join(repo.swampDir, "catalog_listing.txt");
-
-function readListing(
-  repo: Repo,
-  generation: string,
-): string | undefined {
-  try {
-    const text = Deno.readTextFileSync(listingFile(repo));
-    const nl = text.indexOf("\n");
-    return text.slice(0, nl) === generation ? text.slice(nl + 1) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** `swamp model type search [query]`: lists model types from the catalog. */
 export async function run(ctx: CommandContext): Promise<number> {
   const started = performance.now();
@@ -66,13 +30,10 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (!listing) {
     print(ctx, loaded, query, await loaded.types());
   } else {
-    let text = readListing(repo, loaded.generation);
+    let text = readListing(repo.swampDir, loaded.generation);
     if (text === undefined) {
       text = render(await loaded.types());
-      await writeFileAtomic(
-        listingFile(repo),
-        `${loaded.generation}\n${text}`,
-      ).catch(() => {});
+      await writeListing(repo.swampDir, loaded.generation, text);
     }
     warnProblems([...loaded.problems, ...loaded.warnings]);
     println(text);

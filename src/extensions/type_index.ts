@@ -23,6 +23,18 @@ import {
   statKind,
   statMany,
 } from "../util/fast_stat.ts";
+import {
+  dirMtimes,
+  dirsUnchanged,
+  filesUnchanged,
+  INDEX_FORMAT,
+  indexFileIn,
+  QUIET_MS,
+  readIndexFile,
+  RECHECK,
+  type TypeIndex,
+} from "./type_index_file.ts";
+import { CONFIG_FILE } from "../repo/root.ts";
 import type {
   LoadedCatalog,
   LoaderStats,
@@ -31,46 +43,11 @@ import type {
   SkippedFile,
 } from "./loader.ts";
 
-/** Index format version; bump when the shape changes. */
-export const INDEX_FORMAT = 4;
-
 /** A usable type as the index lists it. */
 export type TypeSummary = ReturnType<typeof typeSummary> & {
   /** Key of the type's detail file under `.swamp/catalog.d/`. */
   detail: string;
 };
-
-/** The index file (`.swamp/catalog_index.json`). */
-export interface TypeIndex {
-  format: number;
-  swampVersion: string;
-  deno: string;
-  /** Which stat implementation recorded `st` (src/util/fast_stat.ts). */
-  statKind: string;
-  /** Names this content; catalog_types.json must carry the same. */
-  generation: string;
-  /** Every directory discovery read, and each root (relative). */
-  dirs: string[];
-  /** Per directory its mtime (ms); MISSING when absent, RECHECK when recent. */
-  dirMtimes: number[];
-  /**
-   * Every file the catalog covers (relative), with `st` below: first the
-   * `fileCount` extension files discovery found, then the `metaCount`
-   * manifest.yaml / deno.json files (each part sorted), then the local
-   * imports, the catalog and the repository's deno.json.
-   */
-  paths: string[];
-  fileCount: number;
-  metaCount: number;
-  /** Four numbers per path: mtime, ctime, size, inode (MISSING / RECHECK). */
-  st: number[];
-  /** How many summaries catalog_types.json holds. */
-  typeCount: number;
-  reports: Record<string, unknown>[];
-  problems: LoadProblem[];
-  warnings: LoadProblem[];
-  skipped: SkippedFile[];
-}
 
 /** `.swamp/catalog_types.json`. */
 interface TypeSummaries {
@@ -94,18 +71,9 @@ export interface IndexedCatalog {
   fromIndex: boolean;
 }
 
-const indexFile = (repo: Repo) => join(repo.swampDir, "catalog_index.json");
+const indexFile = (repo: Repo) => indexFileIn(repo.swampDir);
 const typesFile = (repo: Repo) => join(repo.swampDir, "catalog_types.json");
 const detailDir = (repo: Repo) => join(repo.swampDir, "catalog.d");
-
-/** Stat value that never matches: modified too recently to be trusted. */
-const RECHECK = -1;
-/**
- * mtimes come from a coarse clock: a change in the same tick as the stat
- * would not show. Anything modified this recently when recorded is stored
- * as RECHECK, so the next command checks it the slow way.
- */
-const QUIET_MS = 2000;
 
 /**
  * The four stat numbers of each path, with RECHECK for the mtime of one
@@ -122,16 +90,6 @@ function recordStats(root: string, paths: string[], now: number): number[] {
     }
   }
   return st;
-}
-
-/** Directory mtimes as the index stores them (RECHECK when recent). */
-function dirMtimes(root: string, dirs: string[], now: number): number[] {
-  const st = statMany(root, dirs);
-  const out: number[] = [];
-  for (let i = 0; i < st.length; i += 4) {
-    out.push(st[i] === MISSING || now - st[i] >= QUIET_MS ? st[i] : RECHECK);
-  }
-  return out;
 }
 
 /** True when two sorted lists are equal. */
@@ -152,19 +110,7 @@ function emptyStats(discovered: number): LoaderStats {
   };
 }
 
-/** The index, when it exists and was written by this swamp, deno and stat kind. */
-function readIndex(repo: Repo): TypeIndex | undefined {
-  try {
-    const index = JSON.parse(Deno.readTextFileSync(indexFile(repo)));
-    return index?.format === INDEX_FORMAT &&
-        index.swampVersion === SWAMP_VERSION &&
-        index.deno === Deno.version.deno && index.statKind === statKind()
-      ? index
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readIndex = (repo: Repo) => readIndexFile(repo.swampDir);
 
 /** The summaries of `generation`, or undefined when the file is missing, damaged or of another generation. */
 async function readSummaries(
@@ -211,8 +157,7 @@ export async function loadTypeIndex(
   };
   if (index) {
     const now = Date.now();
-    const recorded = dirMtimes(root, index.dirs, now);
-    const dirsSame = recorded.every((m, i) => m === index.dirMtimes[i]);
+    const dirsSame = dirsUnchanged(root, index, now);
     let same = dirsSame;
     if (!dirsSame) {
       const d = discover();
@@ -226,7 +171,7 @@ export async function loadTypeIndex(
           index.paths.slice(n, n + m),
         );
     }
-    same &&= firstChanged(root, index.paths, index.st) < 0;
+    same &&= filesUnchanged(root, index);
     if (same) {
       if (!dirsSame) {
         // Something unrelated changed a directory (a README, a helper):
@@ -329,6 +274,7 @@ async function rebuildIndex(
     ...localImports(repo, loaded, files, meta),
     repo.catalogFile,
     join(root, "deno.json"),
+    join(root, CONFIG_FILE),
   ];
   const st: number[] = [];
   for (const p of paths) {
@@ -374,7 +320,7 @@ function unchangedSince(
     if (same) out.add(abs);
     else if (
       (i >= n && i < n + m) || abs === repo.catalogFile ||
-      abs === join(root, "deno.json")
+      abs === join(root, "deno.json") || abs === join(root, CONFIG_FILE)
     ) return undefined;
   }
   return out;

@@ -18,9 +18,6 @@ export interface RepoConfig {
   datastore?: DatastoreSetting;
 }
 
-/** The name of the repo marker file. */
-export const CONFIG_FILE = ".swamp.yaml";
-
 /** Defaults for a new repository. */
 export const DEFAULT_CONFIG: RepoConfig = {
   modelsDir: "extensions/models",

@@ -1,7 +1,8 @@
 import { lazy } from "../util/lazy.ts";
-import { dirname, join, resolve } from "../util/path.ts";
+import { join } from "../util/path.ts";
 import { SwampError } from "../cli/errors.ts";
-import { CONFIG_FILE, parseConfig, type RepoConfig } from "./config.ts";
+import { parseConfig, type RepoConfig } from "./config.ts";
+import { CONFIG_FILE, repoRootFor } from "./root.ts";
 import {
   FILESYSTEM,
   filesystemDatastorePath,
@@ -25,22 +26,6 @@ export interface Repo {
   journalDir: string;
   /** The datastore the data, runs, journal and locks live in. */
   datastore: OpenedDatastore;
-}
-
-/** The nearest directory at or above `start` holding `.swamp.yaml`, if any. */
-export function findRepoRoot(start: string): string | undefined {
-  let dir = resolve(start);
-  while (true) {
-    try {
-      Deno.statSync(join(dir, CONFIG_FILE));
-      return dir;
-    } catch {
-      // keep walking up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
 }
 
 /**
@@ -101,8 +86,7 @@ export async function openDatastore(
 
 /** Finds the repository containing `cwd`, or fails with a message saying what to do. */
 export async function openRepo(cwd: string): Promise<Repo> {
-  const envRoot = Deno.env.get("SWAMP_REPO");
-  const root = envRoot ? resolve(envRoot) : findRepoRoot(cwd);
+  const root = repoRootFor(cwd);
   if (!root) {
     throw new SwampError(
       "not_a_repo",
