@@ -18,19 +18,10 @@ async function cachedAnswer(argv: string[]): Promise<number | undefined> {
 
 let code = await cachedAnswer(Deno.args);
 if (code === undefined) {
-  const [{ runCli }, { COMMAND_TREE }] = await Promise.all([
-    lazy<typeof import("./src/cli/main.ts")>(
-      import.meta.url,
-      "./src/cli/main.ts",
-    ),
-    lazy<typeof import("./src/commands/table.ts")>(
-      import.meta.url,
-      "./src/commands/table.ts",
-    ),
-  ]);
-  code = await runCli(COMMAND_TREE, Deno.args);
-  // A user datastore may still be releasing its lock or pushing (src/datastores/user.ts).
-  await (globalThis as { [k: symbol]: (() => Promise<void>) | undefined })
-    [Symbol.for("swamp.datastore.settle")]?.();
+  const { runSwamp } = await lazy<typeof import("./src/commands/cli.ts")>(
+    import.meta.url,
+    "./src/commands/cli.ts",
+  );
+  code = await runSwamp(Deno.args);
 }
 Deno.exit(code);
