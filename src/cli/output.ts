@@ -1,13 +1,27 @@
 const encoder = new TextEncoder();
 
+/** Writes all of `bytes` (a single writeSync may write only part of them). */
+export function writeAll(
+  to: { writeSync(p: Uint8Array): number },
+  bytes: Uint8Array,
+) {
+  let done = 0;
+  while (done < bytes.length) done += to.writeSync(bytes.subarray(done));
+}
+
+/** Writes bytes to stdout as they are. */
+export function writeOutBytes(bytes: Uint8Array): void {
+  writeAll(Deno.stdout, bytes);
+}
+
 /** Writes text to stdout as is. */
 export function writeOut(text: string): void {
-  Deno.stdout.writeSync(encoder.encode(text));
+  writeAll(Deno.stdout, encoder.encode(text));
 }
 
 /** Writes text to stderr as is. */
 export function writeErr(text: string): void {
-  Deno.stderr.writeSync(encoder.encode(text));
+  writeAll(Deno.stderr, encoder.encode(text));
 }
 
 /** Prints one line to stdout. */

@@ -11,7 +11,7 @@
 // imports are kept to what that answer needs; anything it cannot answer
 // (no repository, no index, a changed file, tracing on) goes to the full
 // command, which checks the same way and writes the files again.
-import { eprintln, writeOut } from "../cli/output.ts";
+import { eprintln, writeOutBytes } from "../cli/output.ts";
 import type { LoadProblem } from "../extensions/loader.ts";
 import {
   dirsUnchanged,
@@ -25,19 +25,38 @@ import { tracingEnabled } from "../telemetry/tracing.ts";
 
 const listingFile = (swampDir: string) => join(swampDir, "catalog_listing.txt");
 
-/** The listing rendered for index generation `generation`, if that is the one kept. */
+/**
+ * The listing rendered for index generation `generation` (without the
+ * generation line), if that is the one kept. Bytes, passed through as they
+ * are: decoding and re-encoding 316 KB at 2,500 types was most of what
+ * made the young generation collect during the cached answer
+ * (design/perf.md, "allocations").
+ */
 export function readListing(
   swampDir: string,
   generation: string,
-): string | undefined {
+): Uint8Array | undefined {
+  let bytes: Uint8Array;
   try {
-    const text = Deno.readTextFileSync(listingFile(swampDir));
-    const nl = text.indexOf("\n");
-    return text.slice(0, nl) === generation ? text.slice(nl + 1) : undefined;
+    bytes = Deno.readFileSync(listingFile(swampDir));
   } catch {
     return undefined;
   }
+  // A generation is a UUID: one byte per character.
+  if (bytes.indexOf(10) !== generation.length) return undefined;
+  for (let i = 0; i < generation.length; i++) {
+    if (bytes[i] !== generation.charCodeAt(i)) return undefined;
+  }
+  return bytes.subarray(generation.length + 1);
 }
+
+/** Prints a listing (as readListing returns it) and the newline after it. */
+export function printListing(listing: Uint8Array): void {
+  writeOutBytes(listing);
+  writeOutBytes(NEWLINE);
+}
+
+const NEWLINE = new Uint8Array([10]);
 
 /** Keeps `text` as the listing of `generation` (best effort: it is a cache). */
 export async function writeListing(
@@ -82,9 +101,9 @@ export function answerFromListing(cwd: string): boolean {
     !index || index.typeCount === 0 ||
     !dirsUnchanged(root, index, Date.now()) || !filesUnchanged(root, index)
   ) return false;
-  const text = readListing(swampDir, index.generation);
-  if (text === undefined) return false;
+  const listing = readListing(swampDir, index.generation);
+  if (listing === undefined) return false;
   warnProblems([...index.problems, ...index.warnings]);
-  writeOut(text + "\n");
+  printListing(listing);
   return true;
 }

@@ -2,7 +2,12 @@ import type { CommandContext } from "../cli/command_types.ts";
 import { printJson, println, table } from "../cli/output.ts";
 import { loadTypeIndex, type TypeSummary } from "../extensions/type_index.ts";
 import { openRepo } from "../repo/repo.ts";
-import { readListing, warnProblems, writeListing } from "./type_listing.ts";
+import {
+  printListing,
+  readListing,
+  warnProblems,
+  writeListing,
+} from "./type_listing.ts";
 import { printTimings } from "../telemetry/timings.ts";
 
 const HEADER = ["TYPE", "VERSION", "METHODS", "DESCRIPTION"];
@@ -30,13 +35,16 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (!listing) {
     print(ctx, loaded, query, await loaded.types());
   } else {
-    let text = readListing(repo.swampDir, loaded.generation);
-    if (text === undefined) {
-      text = render(await loaded.types());
+    const kept = readListing(repo.swampDir, loaded.generation);
+    if (kept) {
+      warnProblems([...loaded.problems, ...loaded.warnings]);
+      printListing(kept);
+    } else {
+      const text = render(await loaded.types());
       await writeListing(repo.swampDir, loaded.generation, text);
+      warnProblems([...loaded.problems, ...loaded.warnings]);
+      println(text);
     }
-    warnProblems([...loaded.problems, ...loaded.warnings]);
-    println(text);
   }
   if (ctx.args.flags.timings) {
     printTimings({

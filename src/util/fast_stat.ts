@@ -109,14 +109,20 @@ function statLoop(
         continue;
       }
       // Cheapest first when comparing: size, inode, then the two times.
-      const size = w[2 * SIZE] + w[2 * SIZE + 1] * H;
+      // A high word of 0 keeps a value a small integer: no heap number
+      // to allocate in cold code (design/perf.md, "allocations").
+      const sizeHi = w[2 * SIZE + 1];
+      const size = sizeHi === 0 ? w[2 * SIZE] : w[2 * SIZE] + sizeHi * H;
       if (rec && size !== rec[j + 2]) return i;
-      const ino = w[2 * INO] + w[2 * INO + 1] * H;
+      const inoHi = w[2 * INO + 1];
+      const ino = inoHi === 0 ? w[2 * INO] : w[2 * INO] + inoHi * H;
       if (rec && ino !== rec[j + 3]) return i;
-      const m = (w[2 * MTIM] + w[2 * MTIM + 1] * H) * 1000 +
+      const mHi = w[2 * MTIM + 1];
+      const m = (mHi === 0 ? w[2 * MTIM] : w[2 * MTIM] + mHi * H) * 1000 +
         ((w[2 * MTIM + 2] / 1e6) | 0);
       if (rec && m !== rec[j]) return i;
-      const c = (w[2 * CTIM] + w[2 * CTIM + 1] * H) * 1000 +
+      const cHi = w[2 * CTIM + 1];
+      const c = (cHi === 0 ? w[2 * CTIM] : w[2 * CTIM] + cHi * H) * 1000 +
         ((w[2 * CTIM + 2] / 1e6) | 0);
       if (rec && c !== rec[j + 1]) return i;
       if (out) out.push(m, c, size, ino);
