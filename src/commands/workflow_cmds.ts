@@ -431,7 +431,7 @@ export async function history(ctx: CommandContext): Promise<number> {
     let status = r.status;
     if (status === "running") {
       // A run whose process died leaves its record "running"; its lock is free.
-      const held = await tryAcquireLock(
+      const held = tryAcquireLock(
         repo.locksDir,
         `workflow-run-${id}.lock`,
       );

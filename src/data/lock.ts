@@ -52,12 +52,18 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 /** Locks directories found really inside their datastore (checked once a process). */
 const checkedLockDirs = new Set<string>();
 
-async function openLockFile(locksDir: string, name: string) {
+/**
+ * Opens (creating) the lock file `name` under `locksDir`. Synchronous, as
+ * are the lock attempts below: each is one short system call, and the
+ * async forms cost a hop through Deno's thread pool apiece (~100 µs on the
+ * 2-core box: ~320 µs a lock, 8 ms of a 26-model `data list`; see
+ * design/perf.md, "locks").
+ */
+function openLockFile(locksDir: string, name: string): Deno.FsFile {
   if (!checkedLockDirs.has(locksDir)) {
     assertRealInside(dirname(locksDir), locksDir);
     checkedLockDirs.add(locksDir);
   }
-  await Deno.mkdir(locksDir, { recursive: true });
   const path = containedJoin(locksDir, name);
   // A lock file that is itself a symlink (a shipped .swamp/) would make the
   // open create or lock a file wherever it points: one lstat refuses it.
@@ -65,15 +71,21 @@ async function openLockFile(locksDir: string, name: string) {
   try {
     link = Deno.lstatSync(path).isSymlink;
   } catch {
-    // not there yet: created below
+    // not there yet (nor, maybe, its directory): created below
   }
   if (link) assertRealInside(dirname(locksDir), path);
-  return await Deno.open(path, { create: true, write: true });
+  try {
+    return Deno.openSync(path, { create: true, write: true });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    Deno.mkdirSync(locksDir, { recursive: true });
+    return Deno.openSync(path, { create: true, write: true });
+  }
 }
 
 /**
  * Takes the OS lock on `locksDir/name` (exclusive unless `shared`), waiting
- * until it is free. The wait polls `FsFile.tryLock` with a short backoff
+ * until it is free. The wait polls `FsFile.tryLockSync` with a short backoff
  * instead of blocking in `flock`, so it can be abandoned: an aborted
  * `signal` rejects with its reason and leaves nothing behind. The OS
  * releases the lock if the process dies, so a killed holder never wedges
@@ -85,10 +97,10 @@ export async function acquireLock(
   options: { shared?: boolean; signal?: AbortSignal } = {},
 ): Promise<HeldLock> {
   options.signal?.throwIfAborted();
-  const file = await openLockFile(locksDir, name);
+  const file = openLockFile(locksDir, name);
   try {
     let wait = 1;
-    while (!(await file.tryLock(!options.shared))) {
+    while (!file.tryLockSync(!options.shared)) {
       await pause(wait, options.signal);
       wait = Math.min(wait * 2, MAX_POLL_MS);
     }
@@ -124,12 +136,12 @@ export async function acquireLock(
 }
 
 /** Takes the lock only if it is free right now; undefined when someone holds it. */
-export async function tryAcquireLock(
+export function tryAcquireLock(
   locksDir: string,
   name: string,
-): Promise<HeldLock | undefined> {
-  const file = await openLockFile(locksDir, name);
-  if (await file.tryLock(true)) return { release: () => file.close() };
+): HeldLock | undefined {
+  const file = openLockFile(locksDir, name);
+  if (file.tryLockSync(true)) return { release: () => file.close() };
   file.close();
   return undefined;
 }

@@ -254,7 +254,7 @@ export async function settleJournal(
     ) {
       await rollForward(store, c.value, c.path);
     }
-    const lock = await tryAcquireLock(
+    const lock = tryAcquireLock(
       store.locksDir,
       definitionLockName(modelId),
     );

@@ -231,7 +231,7 @@ export async function executeWorkflow(
     };
   const inputs = record.inputs;
   const runId = record.runId;
-  const lock = await tryAcquireLock(
+  const lock = tryAcquireLock(
     repo.locksDir,
     `workflow-run-${runId}.lock`,
   );
