@@ -11,7 +11,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { type DataMeta, listVersions, readMeta } from "../data/datastore.ts";
 import { dirname, join } from "../util/path.ts";
-import { mtimeOf, openIndex, storedMtime, writeTx } from "./db.ts";
+import { mtimeOf, openIndex, prepared, storedMtime, writeTx } from "./db.ts";
 
 /** One data instance: its newest version's metadata and its version count. */
 export interface InstanceRow {
@@ -72,7 +72,8 @@ function put(
   modelDirRel: string,
   r: { row: InstanceRow; mtime: number },
 ): void {
-  db.prepare(
+  prepared(
+    db,
     `insert or replace into data(model_dir, instance, mtime, latest, count, meta)
      values (?, ?, ?, ?, ?, ?)`,
   ).run(
@@ -103,22 +104,24 @@ export async function modelInstances(
   }
   try {
     const modelMtime = mtimeOf(modelDir);
-    const stored = db.prepare(
+    const stored = prepared(
+      db,
       "select mtime from data_models where model_dir = ?",
     ).get(modelDirRel) as { mtime: number } | undefined;
     const rows = new Map<string, StoredRow>();
     for (
-      const r of db.prepare(
+      const r of prepared(
+        db,
         "select instance, mtime, latest, count, meta from data where model_dir = ?",
       ).all(modelDirRel) as unknown as StoredRow[]
     ) rows.set(r.instance, r);
     if (modelMtime === undefined) {
       if (stored || rows.size) {
         writeTx(db, () => {
-          db.prepare("delete from data_models where model_dir = ?").run(
+          prepared(db, "delete from data_models where model_dir = ?").run(
             modelDirRel,
           );
-          db.prepare("delete from data where model_dir = ?").run(modelDirRel);
+          prepared(db, "delete from data where model_dir = ?").run(modelDirRel);
         });
       }
       return [];
@@ -153,12 +156,14 @@ export async function modelInstances(
     if (fresh.length || gone.length || !listFresh) {
       writeTx(db, () => {
         for (const r of fresh) put(db, modelDirRel, r);
-        const del = db.prepare(
+        const del = prepared(
+          db,
           "delete from data where model_dir = ? and instance = ?",
         );
         for (const g of gone) del.run(modelDirRel, g);
         if (modelStat !== undefined) {
-          db.prepare(
+          prepared(
+            db,
             "insert or replace into data_models(model_dir, mtime) values (?, ?)",
           ).run(modelDirRel, storedMtime(modelStat));
         }
@@ -206,7 +211,7 @@ export async function indexCommitted(
       for (const { name, read } of reads) {
         if (read) put(db, record.modelDir, read);
         else {
-          db.prepare("delete from data where model_dir = ? and instance = ?")
+          prepared(db, "delete from data where model_dir = ? and instance = ?")
             .run(record.modelDir, name);
         }
       }

@@ -3,7 +3,7 @@
 // It is a cache of the files (definitions, data directories, run reports):
 // deleting it loses nothing, and every reader falls back to reading the
 // files when it cannot be opened. See design/index.md.
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { join } from "../util/path.ts";
 
 /** Bump when the tables change: an index of another version is rebuilt. */
@@ -171,6 +171,23 @@ export async function openIndex(
   } catch {
     return undefined;
   }
+}
+
+/** Statements prepared on each open connection, by SQL text. */
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
+
+/**
+ * `db.prepare(sql)`, once per connection: compiling a statement costs
+ * ~15 µs, and `data list` used to compile two for every model it read
+ * (design/perf.md, "locks and statements"). Statements here run to
+ * completion synchronously (`all`, `get`, `run`), so one can be shared.
+ */
+export function prepared(db: DatabaseSync, sql: string): StatementSync {
+  let byText = statements.get(db);
+  if (!byText) statements.set(db, byText = new Map());
+  let stmt = byText.get(sql);
+  if (!stmt) byText.set(sql, stmt = db.prepare(sql));
+  return stmt;
 }
 
 /** Runs `fn` in a write transaction (`begin immediate`, so it never deadlocks on upgrade). */

@@ -10,7 +10,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Repo } from "../repo/repo.ts";
 import { join } from "../util/path.ts";
 import type { Definition, StoredDefinition } from "../models/definitions.ts";
-import { openIndex, storedMtime, writeTx } from "./db.ts";
+import { openIndex, prepared, storedMtime, writeTx } from "./db.ts";
 
 /** One definition file as the index knows it. */
 export interface IndexedDefinition {
@@ -96,7 +96,7 @@ async function sync(repo: Repo, db: DatabaseSync): Promise<void> {
   const now = Date.now();
   const dirs = new Map<string, number>();
   for (
-    const r of db.prepare("select dir, mtime from def_dirs").all() as {
+    const r of prepared(db, "select dir, mtime from def_dirs").all() as {
       dir: string;
       mtime: number;
     }[]
@@ -118,7 +118,8 @@ async function sync(repo: Repo, db: DatabaseSync): Promise<void> {
     if (cur === undefined) dirDeletes.push(dir);
     else if (mtime === -1 || cur !== mtime) stale.push(dir);
   }
-  const fileStmt = db.prepare(
+  const fileStmt = prepared(
+    db,
     "select file, mtime, size from defs where dir = ?",
   );
   const scan = async (dir: string) => {
@@ -178,10 +179,12 @@ async function sync(repo: Repo, db: DatabaseSync): Promise<void> {
     !dirDeletes.length
   ) return;
   writeTx(db, () => {
-    const delDir = db.prepare(
+    const delDir = prepared(
+      db,
       "delete from def_dirs where dir = ? or substr(dir, 1, length(?) + 1) = ? || '/'",
     );
-    const delDirFiles = db.prepare(
+    const delDirFiles = prepared(
+      db,
       "delete from defs where dir = ? or substr(dir, 1, length(?) + 1) = ? || '/'",
     );
     for (const d of dirDeletes) {
@@ -193,9 +196,10 @@ async function sync(repo: Repo, db: DatabaseSync): Promise<void> {
       delDir.run(d, d, d);
       delDirFiles.run(d, d, d);
     }
-    const del = db.prepare("delete from defs where file = ?");
+    const del = prepared(db, "delete from defs where file = ?");
     for (const f of deletes) del.run(f);
-    const put = db.prepare(
+    const put = prepared(
+      db,
       `insert or replace into defs(file, dir, base, mtime, size, id, name, type, hay, doc, error)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -214,7 +218,8 @@ async function sync(repo: Repo, db: DatabaseSync): Promise<void> {
         r.error,
       );
     }
-    const putDir = db.prepare(
+    const putDir = prepared(
+      db,
       "insert or replace into def_dirs(dir, mtime) values (?, ?)",
     );
     for (const [d, m] of dirUpserts) putDir.run(d, m);
@@ -278,15 +283,20 @@ export async function definitionIndex(
       .sort();
   return {
     byBase: (base) =>
-      abs(db.prepare("select file from defs where base = ?").all(base)),
+      abs(prepared(db, "select file from defs where base = ?").all(base)),
     byIdOrName: (v) =>
       abs(
-        db.prepare("select file from defs where id = ? or name = ?").all(v, v),
+        prepared(db, "select file from defs where id = ? or name = ?").all(
+          v,
+          v,
+        ),
       ),
-    byId: (id) => abs(db.prepare("select file from defs where id = ?").all(id)),
+    byId: (id) =>
+      abs(prepared(db, "select file from defs where id = ?").all(id)),
     *summaries() {
       // In chunks, so no statement is open while the caller writes.
-      const page = db.prepare(
+      const page = prepared(
+        db,
         `select file, id, name, type from defs where error is null
          order by file limit 500 offset ?`,
       );
@@ -304,15 +314,16 @@ export async function definitionIndex(
       }
     },
     bases: () =>
-      (db.prepare("select base from defs").all() as { base: string }[]).map((
+      (prepared(db, "select base from defs").all() as { base: string }[]).map((
         r,
       ) => r.base),
     all(query) {
       const rows = (query
-        ? db.prepare(
+        ? prepared(
+          db,
           "select * from defs where error is not null or instr(hay, ?) > 0",
         ).all(query.toLowerCase())
-        : db.prepare("select * from defs").all()) as unknown as Row[];
+        : prepared(db, "select * from defs").all()) as unknown as Row[];
       return rows.map((r) => toIndexed(repo, r)).sort((a, b) =>
         a.file < b.file ? -1 : a.file > b.file ? 1 : 0
       );
@@ -320,24 +331,28 @@ export async function definitionIndex(
     page(query, offset, limit) {
       const lim = Number.isFinite(limit) ? limit : -1;
       const rows = (query
-        ? db.prepare(
+        ? prepared(
+          db,
           `select * from defs where error is null and instr(hay, ?) > 0
            order by file limit ? offset ?`,
         ).all(query.toLowerCase(), lim, offset)
-        : db.prepare(
+        : prepared(
+          db,
           "select * from defs where error is null order by file limit ? offset ?",
         ).all(lim, offset)) as unknown as Row[];
       return rows.map((r) => toIndexed(repo, r));
     },
     invalid() {
-      return (db.prepare(
+      return (prepared(
+        db,
         "select * from defs where error is not null order by file",
       ).all() as unknown as Row[]).map((r) => toIndexed(repo, r));
     },
     duplicates() {
       const out = new Map<string, string[]>();
       for (
-        const r of db.prepare(
+        const r of prepared(
+          db,
           `select id, file from defs where id in
              (select id from defs where error is null group by id having count(*) > 1)
            and error is null`,
@@ -359,7 +374,8 @@ export async function definitionIndex(
       const d = stored.definition;
       try {
         const info = Deno.statSync(stored.file);
-        db.prepare(
+        prepared(
+          db,
           `update defs set id = ?, name = ?, type = ?, hay = ?, doc = ?, error = null,
              mtime = ?, size = ? where file = ?`,
         ).run(

@@ -9,20 +9,20 @@
 // row is indexed by recovery (its running marker is still there).
 import type { DatabaseSync } from "node:sqlite";
 import { dirname } from "../util/path.ts";
-import { mtimeOf, openIndex, storedMtime, writeTx } from "./db.ts";
+import { mtimeOf, openIndex, prepared, storedMtime, writeTx } from "./db.ts";
 
 const KEY = "runs_mtime";
 const REPORT = /^[^.].*\.json$/;
 
 function storedRunsMtime(db: DatabaseSync): number | undefined {
-  const r = db.prepare("select value from meta where key = ?").get(KEY) as
+  const r = prepared(db, "select value from meta where key = ?").get(KEY) as
     | { value: string }
     | undefined;
   return r ? Number(r.value) : undefined;
 }
 
 function setRunsMtime(db: DatabaseSync, mtime: number): void {
-  db.prepare("insert or replace into meta(key, value) values (?, ?)").run(
+  prepared(db, "insert or replace into meta(key, value) values (?, ?)").run(
     KEY,
     String(mtime),
   );
@@ -43,7 +43,8 @@ export async function noteRunsWrite(
     if (!db) return;
     writeTx(db, () => {
       if (run) {
-        db.prepare(
+        prepared(
+          db,
           "insert or replace into runs(run_id, model, model_id) values (?, ?, ?)",
         ).run(run.runId, run.model ?? null, run.modelId ?? null);
       }
@@ -83,7 +84,7 @@ function resync(db: DatabaseSync, runsDir: string): void {
     if (REPORT.test(e.name)) names.add(e.name.slice(0, -".json".length));
   }
   const known = new Set(
-    (db.prepare("select run_id from runs").all() as { run_id: string }[]).map(
+    (prepared(db, "select run_id from runs").all() as { run_id: string }[]).map(
       (r) => r.run_id,
     ),
   );
@@ -102,11 +103,12 @@ function resync(db: DatabaseSync, runsDir: string): void {
     add.push([id, model, modelId]);
   }
   writeTx(db, () => {
-    const put = db.prepare(
+    const put = prepared(
+      db,
       "insert or replace into runs(run_id, model, model_id) values (?, ?, ?)",
     );
     for (const a of add) put.run(...a);
-    const del = db.prepare("delete from runs where run_id = ?");
+    const del = prepared(db, "delete from runs where run_id = ?");
     for (const id of known) del.run(id);
     setRunsMtime(db, storedMtime(before));
   });
@@ -133,11 +135,13 @@ export async function runIdsPage(
       resync(db, runsDir);
     }
     const rows = (model
-      ? db.prepare(
+      ? prepared(
+        db,
         `select run_id from runs where model = ? or model_id = ?
          order by run_id desc limit ? offset ?`,
       ).all(model, model, limit, offset)
-      : db.prepare(
+      : prepared(
+        db,
         "select run_id from runs order by run_id desc limit ? offset ?",
       ).all(limit, offset)) as { run_id: string }[];
     return rows.map((r) => r.run_id);
