@@ -266,3 +266,69 @@ Deno.test("type index: moving modelsDir in .swamp.yaml lists the new directory's
   assert.ok(keys.includes("@test/moved"));
   assert.ok(!keys.includes("@test/greeter"));
 });
+
+Deno.test("type index: one type is found through catalog_keys.json, and a missing, foreign or wrong keys file changes no answer", async () => {
+  const repo = await makeRepo(GOOD_MODELS);
+  // Past the "recently modified" window: the next index is trusted as is.
+  await new Promise((r) => setTimeout(r, 2100));
+  await search(repo);
+  const swampDir = join(repo, ".swamp");
+  const keysFile = join(swampDir, "catalog_keys.json");
+  const index = JSON.parse(
+    await Deno.readTextFile(join(swampDir, "catalog_index.json")),
+  );
+  const keys = JSON.parse(await Deno.readTextFile(keysFile));
+  assert.equal(keys.generation, index.generation);
+  assert.equal(typeof keys.keys["@test/greeter"], "string");
+  assert.ok(
+    await Deno.stat(
+      join(swampDir, "catalog.d", `${keys.keys["@test/greeter"]}.json`),
+    ),
+  );
+
+  const describe = async () => {
+    const r = await swamp(
+      ["model", "type", "describe", "@test/greeter", "--json"],
+      { cwd: repo },
+    );
+    expectCode(r, 0);
+    return r.json();
+  };
+  const expected = await describe();
+  assert.equal(expected.type, "@test/greeter");
+  // Answered through the keys: the summaries are not even read.
+  const typesFile = join(swampDir, "catalog_types.json");
+  const summaries = await Deno.readTextFile(typesFile);
+  await Deno.writeTextFile(typesFile, "not read");
+  assert.deepEqual(await describe(), expected);
+  assert.equal(await Deno.readTextFile(typesFile), "not read");
+  await Deno.writeTextFile(typesFile, summaries);
+
+  // Pointing at another type's detail file: the entry's own type is checked.
+  await Deno.writeTextFile(
+    keysFile,
+    JSON.stringify({
+      generation: index.generation,
+      keys: { "@test/greeter": keys.keys["@test/farewell"] },
+    }),
+  );
+  assert.deepEqual(await describe(), expected);
+  // Of another generation: not trusted.
+  await Deno.writeTextFile(
+    keysFile,
+    JSON.stringify({ generation: "another", keys: {} }),
+  );
+  assert.deepEqual(await describe(), expected);
+  // Missing, or damaged: the summaries answer.
+  await Deno.remove(keysFile);
+  assert.deepEqual(await describe(), expected);
+  await Deno.writeTextFile(keysFile, "{not json");
+  assert.deepEqual(await describe(), expected);
+  // An unknown type still gets the catalog's suggestion.
+  const unknown = await swamp(
+    ["model", "type", "describe", "@test/greeterr", "--json"],
+    { cwd: repo },
+  );
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stdout, /greeter/);
+});

@@ -155,12 +155,7 @@ async function redactedContent(
     let detail = await typeIndex.freshTypeDetail(repo, meta.modelType);
     if (!detail) {
       const indexed = await typeIndex.loadTypeIndex(repo, {});
-      const summary = (await indexed.types()).find((t) =>
-        t.type === meta.modelType
-      );
-      detail = summary
-        ? await typeIndex.readTypeDetail(repo, summary)
-        : undefined;
+      detail = await indexed.detail(meta.modelType);
     }
     let rule = detail
       ? sensitive.catalogSensitiveRule(detail.info?.resources?.[meta.spec])

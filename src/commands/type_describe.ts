@@ -5,7 +5,6 @@ import type { CatalogEntry } from "../extensions/catalog.ts";
 import {
   type IndexedCatalog,
   loadTypeIndex,
-  readTypeDetail,
 } from "../extensions/type_index.ts";
 import { openRepo } from "../repo/repo.ts";
 import { warnProblems } from "./type_listing.ts";
@@ -39,8 +38,7 @@ async function describedEntry(
   loaded: IndexedCatalog,
   type: string,
 ): Promise<CatalogEntry> {
-  const summary = (await loaded.types()).find((t) => t.type === type);
-  const detail = summary ? await readTypeDetail(repo, summary) : undefined;
+  const detail = await loaded.detail(type);
   if (detail) return detail;
   const { findType, loadCatalog } = await lazy<
     typeof import("../extensions/loader.ts")

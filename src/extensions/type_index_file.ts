@@ -15,7 +15,7 @@ import {
 import type { LoadProblem, SkippedFile } from "./loader.ts";
 
 /** Index format version; bump when the shape changes. */
-export const INDEX_FORMAT = 5;
+export const INDEX_FORMAT = 6;
 
 /** The index file (`.swamp/catalog_index.json`). */
 export interface TypeIndex {
