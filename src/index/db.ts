@@ -7,14 +7,15 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { join } from "../util/path.ts";
 
 /** Bump when the tables change: an index of another version is rebuilt. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 create table if not exists def_dirs(dir text primary key, mtime integer not null);
 create table if not exists defs(
   file text primary key, dir text not null, base text not null,
   mtime integer not null, size integer not null,
-  id text, name text, type text, hay text, doc text, error text);
+  id text, name text, type text, hay text, doc text, error text,
+  exact integer not null default 0);
 create index if not exists defs_dir on defs(dir);
 create index if not exists defs_base on defs(base);
 create index if not exists defs_id on defs(id);

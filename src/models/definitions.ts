@@ -367,6 +367,22 @@ export async function findDefinition(
   return await findScanning(repo, nameOrId, options);
 }
 
+/**
+ * One definition file: from the index when it vouches for the file as it
+ * is now (DefinitionIndex.cached), else read and parsed, and noted in it.
+ */
+async function readIndexed(
+  repo: Repo,
+  index: DefinitionIndex,
+  file: string,
+): Promise<StoredDefinition> {
+  const cached = index.cached(file);
+  if (cached) return { definition: cached, file };
+  const stored = await readDefinition(repo, file);
+  index.note(stored);
+  return stored;
+}
+
 /** Reads each of `files`, keeping those that parse (and noting them in the index). */
 async function readAll(
   repo: Repo,
@@ -376,9 +392,7 @@ async function readAll(
   const out: StoredDefinition[] = [];
   for (const file of files) {
     try {
-      const stored = await readDefinition(repo, file);
-      index.note(stored);
-      out.push(stored);
+      out.push(await readIndexed(repo, index, file));
     } catch {
       // invalid files cannot run; they are reported when read directly
     }
@@ -441,8 +455,7 @@ async function findIndexed(
   let found: StoredDefinition | undefined;
   let sameId: string[] | undefined;
   if (hits.length === 1) {
-    found = await readDefinition(repo, hits[0]);
-    index.note(found);
+    found = await readIndexed(repo, index, hits[0]);
   } else {
     const scanned = (await readAll(repo, index, index.byIdOrName(nameOrId)))
       .filter((s) =>
