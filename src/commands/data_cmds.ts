@@ -72,6 +72,7 @@ async function withInstance<T>(
   ctx: CommandContext,
   read: (
     i: {
+      repo: Repo;
       dir: string;
       versions: number[];
       model: string;
@@ -97,6 +98,7 @@ async function withInstance<T>(
       );
     }
     return read({
+      repo,
       dir,
       versions,
       model: d.name,
@@ -108,10 +110,13 @@ async function withInstance<T>(
 
 /** `swamp data get <model> <instance> [--version n]`: prints content (or metadata and content). */
 export async function get(ctx: CommandContext): Promise<void> {
-  const { meta, bytes } = await withInstance(ctx, (i) => readOne(ctx, i));
+  const { repo, meta, bytes } = await withInstance(
+    ctx,
+    async (i) => ({ repo: i.repo, ...await readOne(ctx, i) }),
+  );
   const text = new TextDecoder().decode(bytes);
   const redacted = meta.kind === "resource"
-    ? await redactedContent(ctx, meta, text)
+    ? await redactedContent(repo, meta, text)
     : undefined;
   if (ctx.json) {
     const content = meta.kind === "resource"
@@ -134,12 +139,11 @@ export async function get(ctx: CommandContext): Promise<void> {
  * the `sensitiveOutput` flag was catalogued makes it import the type.
  */
 async function redactedContent(
-  ctx: CommandContext,
+  repo: Repo,
   meta: DataMeta,
   text: string,
 ): Promise<unknown> {
   try {
-    const repo = await openRepo(ctx.cwd);
     const [typeIndex, sensitive] = await Promise.all([
       lazy<typeof import("../extensions/type_index.ts")>(
         import.meta.url,
