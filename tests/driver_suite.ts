@@ -59,6 +59,29 @@ export function defineDriverSuite(s: DriverSuite): void {
   const test = (name: string, fn: () => Promise<void>) =>
     Deno.test({ name: `${s.driver}: ${name}`, ignore: s.ignore, fn });
 
+  test("a file written through getFilePath() and finalized is stored, byte for byte", async () => {
+    const repo = await repoWithRunner();
+    // Bigger than one protocol chunk (256 KiB), so it crosses in pieces.
+    const lines = 40_000;
+    const res = await run(
+      repo,
+      "direct",
+      "--input",
+      `lines=${lines}`,
+      "--json",
+    );
+    expectCode(res, 0);
+    const expected = Array.from({ length: lines }, (_, i) => `line ${i + 1}`)
+      .join("\n") + "\n";
+    const handle = res.json().data.find((d: { name: string }) =>
+      d.name === "direct"
+    );
+    assert.equal(handle.size, new TextEncoder().encode(expected).length);
+    const got = await swamp(["data", "get", "r1", "direct"], { cwd: repo });
+    expectCode(got, 0);
+    assert.equal(got.stdout, expected);
+  });
+
   test("resources and files are persisted and versioned as in process", async () => {
     const repo = await repoWithRunner();
     const first = await run(repo, "write", "--input", "count=3", "--json");

@@ -254,6 +254,9 @@ export class DockerDriver implements Driver {
         runnerRequest(job, `${MOUNT}/bundle.js`, {
           extensionRoot: extRoot === null ? null : `${MOUNT}/ext`,
           cel: assets.cel ? `${MOUNT}/cel.js` : undefined,
+          // The staging directory is not mounted: getFilePath() is a file
+          // in the container, sent over when the writer is finalized.
+          localFiles: true,
         }),
       ),
     );

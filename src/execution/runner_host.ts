@@ -38,6 +38,8 @@ export interface RunnerPaths {
   extensionRoot?: string | null;
   /** The self-contained cel-js module, when the model uses CEL. */
   cel?: string;
+  /** The host's staging paths are not reachable from the runner (RunnerRequest.localFiles). */
+  localFiles?: boolean;
 }
 
 /** The host's path of the directory `extensionFile` resolves against. */
@@ -72,6 +74,7 @@ export function runnerRequest(
       ? paths.extensionRoot
       : hostExtensionRoot(job),
     ...(paths.cel ? { cel: paths.cel } : {}),
+    ...(paths.localFiles ? { localFiles: true } : {}),
   };
 }
 

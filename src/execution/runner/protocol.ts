@@ -60,6 +60,12 @@ export interface RunnerRequest {
   extensionRoot: string | null;
   /** URL or path of a self-contained cel-js module to load before the method (when it uses CEL). */
   cel?: string;
+  /**
+   * Set when the host's paths are not the runner's (docker): a writer's
+   * `getFilePath()` is then a file of the runner's own, whose content is
+   * sent to the host when the writer is finalized.
+   */
+  localFiles?: boolean;
 }
 
 /** Optional per-write settings (mirrors swamp's resource/file overrides). */

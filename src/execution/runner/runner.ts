@@ -88,6 +88,8 @@ async function readHost(): Promise<void> {
 /** How long a method may take to stop after the host went away. */
 const HOST_GONE_GRACE_MS = 1000;
 let ownsProcessGroup = false;
+/** RunnerRequest.localFiles: getFilePath() gives a file of this process's own. */
+let localFiles = false;
 
 /** Ends the run of a vanished host, with every process the method started. */
 function hostGone(): void {
@@ -138,6 +140,8 @@ function fileWriter(spec: string, instance: string, overrides?: WireOverrides) {
   });
   const opened = queue as Promise<{ writer: number; path: string }>;
   let finalized: Promise<unknown> | undefined;
+  /** With localFiles, the file getFilePath() handed out (sent at finalize). */
+  let localPath: Promise<string> | undefined;
   const write = (bytes: Uint8Array): Promise<void> => {
     if (finalized) {
       return Promise.reject(
@@ -146,6 +150,9 @@ function fileWriter(spec: string, instance: string, overrides?: WireOverrides) {
         ),
       );
     }
+    return append(bytes);
+  };
+  const append = (bytes: Uint8Array): Promise<void> => {
     for (let i = 0; i < bytes.length; i += FILE_CHUNK_BYTES) {
       const part = bytes.subarray(i, i + FILE_CHUNK_BYTES);
       queue = queue.then(async () =>
@@ -158,10 +165,28 @@ function fileWriter(spec: string, instance: string, overrides?: WireOverrides) {
     }
     return queue.then(() => {});
   };
+  /** Sends what the method wrote to its local file, a chunk at a time, and removes it. */
+  const sendLocal = async (path: string) => {
+    const file = await Deno.open(path, { read: true });
+    try {
+      const buf = new Uint8Array(FILE_CHUNK_BYTES);
+      while (true) {
+        const n = await file.read(buf);
+        if (n === null) break;
+        // A copy: the buffer is read into again before the chunk is sent.
+        await append(buf.slice(0, n));
+      }
+    } finally {
+      file.close();
+    }
+    await Deno.remove(path).catch(() => {});
+  };
   const finalize = () =>
-    finalized ??= queue.then(async () =>
-      call({ op: "fileFinalize", writer: (await opened).writer })
-    );
+    finalized ??= (async () => {
+      if (localPath) await sendLocal(await localPath);
+      await queue;
+      return await call({ op: "fileFinalize", writer: (await opened).writer });
+    })();
   return {
     name: instance,
     dataId: "",
@@ -194,7 +219,11 @@ function fileWriter(spec: string, instance: string, overrides?: WireOverrides) {
       return await finalize();
     },
     writeLine: (line: string) => write(encoder.encode(line + "\n")),
-    getFilePath: async () => (await opened).path,
+    getFilePath: async () => {
+      if (!localFiles) return (await opened).path;
+      localPath ??= Deno.makeTempFile({ prefix: "swamp-file-" });
+      return await localPath;
+    },
     finalize,
   };
 }
@@ -301,6 +330,7 @@ async function main(): Promise<void> {
     );
   }
   ownsProcessGroup = request.ownsProcessGroup === true;
+  localFiles = request.localFiles === true;
   send({ t: "hello", pid: Deno.pid, deno: Deno.version.deno });
   readHost().catch(() => {});
   const bundleUrl = /^[a-z]+:/.test(request.bundle)
