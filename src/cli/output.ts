@@ -1,12 +1,29 @@
 const encoder = new TextEncoder();
 
-/** Writes all of `bytes` (a single writeSync may write only part of them). */
-export function writeAll(
-  to: { writeSync(p: Uint8Array): number },
-  bytes: Uint8Array,
-) {
+/** A stream this process may write to (Deno.stdout, Deno.stderr). */
+interface Sink {
+  writeSync(p: Uint8Array): number;
+}
+
+/** Streams whose reader went away (EPIPE): later writes to them are dropped. */
+const closed = new WeakSet<Sink>();
+
+/**
+ * Writes all of `bytes` (a single writeSync may write only part of them).
+ * When the reader has gone (`swamp … | head -1`), the rest of this and
+ * every later write to that stream is dropped quietly: a command is never
+ * stopped half way, a run mid-commit least of all, because nobody reads
+ * its output any more.
+ */
+export function writeAll(to: Sink, bytes: Uint8Array): void {
+  if (closed.has(to)) return;
   let done = 0;
-  while (done < bytes.length) done += to.writeSync(bytes.subarray(done));
+  try {
+    while (done < bytes.length) done += to.writeSync(bytes.subarray(done));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+    closed.add(to);
+  }
 }
 
 /** Writes bytes to stdout as they are. */
