@@ -1,6 +1,7 @@
 // The CLI side of the daemon: find it, hand it a run, stream the answer.
 // Loaded only when a daemon socket exists, and kept small for that reason.
 import { SwampError } from "../cli/errors.ts";
+import { writeErr, writeOut } from "../cli/output.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { Repo } from "../repo/repo.ts";
 import type { RunReport } from "../telemetry/run_report.ts";
@@ -121,12 +122,6 @@ export async function probeDaemon(
   }
 }
 
-function writeAll(out: { writeSync(b: Uint8Array): number }, text: string) {
-  const bytes = new TextEncoder().encode(text);
-  let n = 0;
-  while (n < bytes.length) n += out.writeSync(bytes.subarray(n));
-}
-
 /**
  * The daemon answered a plain `{error: {code, message}}` (413 body too large,
  * 400 bad request, ...) instead of a run: report its status and message.
@@ -175,8 +170,7 @@ export async function runInDaemon(
   } catch (err) {
     if (err instanceof DaemonUnavailable && err.timedOut) {
       // One line, on stderr: --json output stays one document on stdout.
-      writeAll(
-        Deno.stderr,
+      writeErr(
         `warning: swamp serve did not answer within ${connectTimeoutMs()} ms (${SOCKET_FILE}); not using it\n`,
       );
     }
@@ -203,10 +197,7 @@ export async function runInDaemon(
           onLog({ level: ev.level, message: ev.message, time: ev.time });
           break;
         case "output":
-          writeAll(
-            ev.stream === "stdout" ? Deno.stdout : Deno.stderr,
-            ev.text + "\n",
-          );
+          (ev.stream === "stdout" ? writeOut : writeErr)(ev.text + "\n");
           break;
         case "result":
           return { report: ev.report as RunReport, exitCode: ev.exitCode };

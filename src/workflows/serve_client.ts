@@ -5,6 +5,7 @@
  * Loaded only when the daemon's socket exists.
  */
 import { SwampError } from "../cli/errors.ts";
+import { writeErr, writeOut } from "../cli/output.ts";
 import type { LogLine } from "../models/context_impl.ts";
 import type { Repo } from "../repo/repo.ts";
 import { daemonFetch, DaemonUnavailable } from "../serve/client.ts";
@@ -20,12 +21,6 @@ import type { WorkflowRun } from "./record.ts";
 export interface ServeRunHandlers {
   onEvent?: (e: WorkflowEvent) => void;
   onLog?: (where: string, line: LogLine) => void;
-}
-
-function writeAll(out: { writeSync(b: Uint8Array): number }, text: string) {
-  const bytes = new TextEncoder().encode(text);
-  let n = 0;
-  while (n < bytes.length) n += out.writeSync(bytes.subarray(n));
 }
 
 /**
@@ -86,10 +81,7 @@ export async function runWorkflowInDaemon(
           handlers.onLog?.(ev.where, ev.line);
           break;
         case "output":
-          writeAll(
-            ev.stream === "stdout" ? Deno.stdout : Deno.stderr,
-            ev.text + "\n",
-          );
+          (ev.stream === "stdout" ? writeOut : writeErr)(ev.text + "\n");
           break;
         case "result":
           return { run: ev.run as WorkflowRun };
