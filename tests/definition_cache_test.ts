@@ -88,3 +88,52 @@ Deno.test("definition cache: a definition holding a YAML date is always read fro
   tamperDoc(repo, "@test/committer/dated.yaml", (d) => d.tags = { x: "y" });
   assert.deepEqual(await get(repo, "dated"), first);
 });
+
+Deno.test("definition cache: model search shows a definition edited in place (directory unchanged) as it is now", async () => {
+  const repo = await repoWith("c");
+  expectCode(
+    await swamp(["model", "create", "@test/committer", "d"], { cwd: repo }),
+    0,
+  );
+  const dir = join(repo, "models", "@test", "committer");
+  await age();
+  const search = async (...q: string[]) => {
+    const r = await swamp(["model", "search", ...q, "--json"], { cwd: repo });
+    expectCode(r, 0);
+    return r.json();
+  };
+  const before = await search();
+  assert.deepEqual(
+    before.models.map((m: { name: string }) => m.name).sort(),
+    ["c", "d"],
+  );
+  const dirMtime = (await Deno.stat(dir)).mtime?.getTime();
+
+  // Rewritten in place (as editors that truncate and write do).
+  const file = join(dir, "c.yaml");
+  const text = await Deno.readTextFile(file);
+  await Deno.writeTextFile(
+    file,
+    text.replace(/^tags: \{\}$/m, "tags:\n  team: platform"),
+  );
+  assert.equal((await Deno.stat(dir)).mtime?.getTime(), dirMtime);
+  const after = await search();
+  const c = after.models.find((m: { name: string }) => m.name === "c");
+  assert.deepEqual(c.tags, { team: "platform" });
+  assert.deepEqual(
+    (await search("team=platform")).models.map((m: { name: string }) => m.name),
+    ["c"],
+  );
+
+  // Broken in place: no longer listed, reported as a problem.
+  await Deno.writeTextFile(file, "name: [unclosed\n");
+  const broken = await search();
+  assert.deepEqual(
+    broken.models.map((m: { name: string }) => m.name),
+    ["d"],
+  );
+  assert.ok(
+    broken.problems.some((p: { file: string }) => p.file.endsWith("c.yaml")),
+    JSON.stringify(broken.problems),
+  );
+});

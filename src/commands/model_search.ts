@@ -90,7 +90,7 @@ export async function searchDefinitions(
   >(import.meta.url, "../index/definitions_index.ts");
   const index = await definitionIndex(repo);
   if (index) {
-    const rows = index.page(query, offset, limit + 1);
+    const rows = await index.page(query, offset, limit + 1);
     for (const d of rows.slice(0, limit)) {
       found.push({ ...d.definition!, file: relative(repo.root, d.file) });
     }
