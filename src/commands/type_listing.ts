@@ -7,7 +7,7 @@
 // answerFromListing() answers that command from the file before the CLI
 // and the command table load (main.ts), when the index is fresh: at 2,500
 // types the module graph of the full command was a quarter of the
-// command's time (design/perf.md, "the cached answer"). This module's
+// command's time (design/perf.md, "The cached answer"). This module's
 // imports are kept to what that answer needs; anything it cannot answer
 // (no repository, no index, a changed file, tracing on) goes to the full
 // command, which checks the same way and writes the files again.
@@ -30,7 +30,7 @@ const listingFile = (swampDir: string) => join(swampDir, "catalog_listing.txt");
  * generation line), if that is the one kept. Bytes, passed through as they
  * are: decoding and re-encoding 316 KB at 2,500 types was most of what
  * made the young generation collect during the cached answer
- * (design/perf.md, "allocations").
+ * (design/perf.md, "No garbage collection in the answer").
  */
 export function readListing(
   swampDir: string,

@@ -57,7 +57,7 @@ const checkedLockDirs = new Set<string>();
  * are the lock attempts below: each is one short system call, and the
  * async forms cost a hop through Deno's thread pool apiece (~100 µs on the
  * 2-core box: ~320 µs a lock, 8 ms of a 26-model `data list`; see
- * design/perf.md, "locks").
+ * design/perf.md, "Locks without the thread pool").
  */
 function openLockFile(locksDir: string, name: string): Deno.FsFile {
   if (!checkedLockDirs.has(locksDir)) {

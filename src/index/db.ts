@@ -184,7 +184,7 @@ const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
 /**
  * `db.prepare(sql)`, once per connection: compiling a statement costs
  * ~15 µs, and `data list` used to compile two for every model it read
- * (design/perf.md, "locks and statements"). Statements here run to
+ * (design/perf.md, "Statements prepared once"). Statements here run to
  * completion synchronously (`all`, `get`, `run`), so one can be shared.
  */
 export function prepared(db: DatabaseSync, sql: string): StatementSync {
@@ -204,7 +204,7 @@ const walFiles = new WeakMap<DatabaseSync, string>();
  * (nothing closes the connection at exit, so the log outlives each
  * process): after a rebuild of 100,000 run rows the log held 27 MB, and
  * every read-only command paid ~15 ms for it until some later write
- * restarted the log (design/perf.md, "the index's log").
+ * restarted the log (design/perf.md, "The index's log").
  */
 export const WAL_TRUNCATE_BYTES = 4 * 1024 * 1024;
 

@@ -110,7 +110,8 @@ function statLoop(
       }
       // Cheapest first when comparing: size, inode, then the two times.
       // A high word of 0 keeps a value a small integer: no heap number
-      // to allocate in cold code (design/perf.md, "allocations").
+      // to allocate in cold code (design/perf.md, "No garbage collection
+      // in the answer").
       const sizeHi = w[2 * SIZE + 1];
       const size = sizeHi === 0 ? w[2 * SIZE] : w[2 * SIZE] + sizeHi * H;
       if (rec && size !== rec[j + 2]) return i;
