@@ -6,8 +6,8 @@
  * never executes: the command table's literal imports alone cost every
  * command about 6 ms of start-up (design/perf.md, "Lazy imports (every
  * command)"). A specifier computed at run time is not analysed, so only
- * what runs is loaded. `deno compile` cannot see these imports either; scripts/compile.ts
- * includes `src/` for them.
+ * what runs is loaded. `deno compile` cannot see these imports either;
+ * scripts/compile.ts includes `src/` for them.
  *
  * Use with the module's type, which costs nothing at run time:
  * `await lazy<typeof import("./x.ts")>(import.meta.url, "./x.ts")`.
