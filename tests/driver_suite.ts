@@ -80,6 +80,16 @@ export function defineDriverSuite(s: DriverSuite): void {
     const got = await swamp(["data", "get", "r1", "direct"], { cwd: repo });
     expectCode(got, 0);
     assert.equal(got.stdout, expected);
+    // The writer knew its data id before anything was written, as swamp's
+    // does (the method logged it), and it is the stored one.
+    const log = await Deno.readTextFile(
+      join(repo, ".swamp", "runs", `${res.json().runId}.log.ndjson`),
+    );
+    const logged = /writer-data-id=([0-9a-f-]{36})/.exec(log)?.[1];
+    const meta = await swamp(["data", "get", "r1", "direct", "--json"], {
+      cwd: repo,
+    });
+    assert.equal(logged, meta.json().metadata.dataId);
   });
 
   test("resources and files are persisted and versioned as in process", async () => {

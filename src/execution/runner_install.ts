@@ -3,7 +3,13 @@ import type { Repo } from "../repo/repo.ts";
 import { join } from "../util/path.ts";
 
 /** The runner's files, shipped with swamp and copied into each repository. */
-const RUNNER_FILES = ["runner.ts", "protocol.ts", "logtape.ts", "cel_env.ts"];
+const RUNNER_FILES = [
+  "runner.ts",
+  "protocol.ts",
+  "logtape.ts",
+  "cel_env.ts",
+  "data_id.ts",
+];
 
 const installed = new Map<string, Promise<string>>();
 

@@ -7,6 +7,7 @@
  * subprocess and inside a container.
  */
 import { newCelEnvironment } from "./cel_env.ts";
+import { dataIdFor } from "./data_id.ts";
 import { createMethodLogger } from "./logtape.ts";
 import {
   type DataRepositoryMethod,
@@ -90,6 +91,8 @@ const HOST_GONE_GRACE_MS = 1000;
 let ownsProcessGroup = false;
 /** RunnerRequest.localFiles: getFilePath() gives a file of this process's own. */
 let localFiles = false;
+/** RunnerRequest.modelId, for the writers' data ids. */
+let modelId = "";
 
 /** Ends the run of a vanished host, with every process the method started. */
 function hostGone(): void {
@@ -189,7 +192,7 @@ function fileWriter(spec: string, instance: string, overrides?: WireOverrides) {
     })();
   return {
     name: instance,
-    dataId: "",
+    dataId: dataIdFor(modelId, instance),
     writeAll: async (data: Uint8Array | string) => {
       await write(typeof data === "string" ? encoder.encode(data) : data);
       return await finalize();
@@ -331,6 +334,7 @@ async function main(): Promise<void> {
   }
   ownsProcessGroup = request.ownsProcessGroup === true;
   localFiles = request.localFiles === true;
+  modelId = request.modelId;
   send({ t: "hello", pid: Deno.pid, deno: Deno.version.deno });
   readHost().catch(() => {});
   const bundleUrl = /^[a-z]+:/.test(request.bundle)
