@@ -389,6 +389,26 @@ export const COMMAND_TREE: CommandNode = {
           ],
           load: command("./data_cmds.ts", "versions"),
         },
+        {
+          name: "delete",
+          summary: "delete a data instance (every version, or one)",
+          usage: "<model> <instance>",
+          description:
+            "Removes the instance's versions as one commit (a killed delete is all or nothing).\nAsks on a terminal; --force is needed with --json or without one.",
+          minArgs: 2,
+          maxArgs: 2,
+          flags: [
+            str("version", "delete only this version", "n"),
+            {
+              name: "force",
+              short: "f",
+              type: "boolean",
+              description: "do not ask for confirmation",
+            },
+            json,
+          ],
+          load: command("./data_delete.ts"),
+        },
       ],
     },
     {
