@@ -1,6 +1,7 @@
 import type { CommandContext } from "../cli/command_types.ts";
 import { ExitCode, SwampError } from "../cli/errors.ts";
-import { eprintln, printJson, println, writeErr } from "../cli/output.ts";
+import { confirmed } from "../cli/confirm.ts";
+import { eprintln, printJson, println } from "../cli/output.ts";
 import { listVersions, modelDataDir, RunWrites } from "../data/datastore.ts";
 import { withDefinitionLock } from "../data/lock.ts";
 import { checkInstanceName } from "../data/names.ts";
@@ -60,20 +61,9 @@ export async function run(ctx: CommandContext): Promise<number> {
   const what = (n: number) =>
     `${n} version${n === 1 ? "" : "s"} of ${d.name}/${instance}`;
 
-  if (ctx.args.flags.force !== true) {
-    const count = doomed().length;
-    if (ctx.json || !Deno.stdin.isTerminal()) {
-      throw new SwampError(
-        "usage",
-        `this deletes ${
-          what(count)
-        } for good: add --force to confirm (there is no prompt with --json or without a terminal)`,
-      );
-    }
-    if (!await confirm(`delete ${what(count)}? [y/N] `)) {
-      eprintln("nothing deleted");
-      return ExitCode.ok;
-    }
+  if (!await confirmed(ctx, `delete ${what(doomed().length)} for good`)) {
+    eprintln("nothing deleted");
+    return ExitCode.ok;
   }
 
   // Under the definition lock: no run of this model is writing meanwhile,
@@ -104,14 +94,4 @@ export async function run(ctx: CommandContext): Promise<number> {
     });
   } else println(`deleted ${what(deleted.length)}`);
   return ExitCode.ok;
-}
-
-/** Asks on the terminal; true for y or yes. */
-async function confirm(question: string): Promise<boolean> {
-  writeErr(question);
-  const buf = new Uint8Array(256);
-  const n = await Deno.stdin.read(buf);
-  const answer = new TextDecoder().decode(buf.subarray(0, n ?? 0)).trim()
-    .toLowerCase();
-  return answer === "y" || answer === "yes";
 }

@@ -409,6 +409,29 @@ export const COMMAND_TREE: CommandNode = {
           ],
           load: command("./data_delete.ts"),
         },
+        {
+          name: "gc",
+          summary:
+            "remove what the data's own lifetime and garbageCollection settings no longer keep",
+          description:
+            "Whole instances whose newest version's duration lifetime has passed, and versions beyond\ntheir garbageCollection count or age. One commit per model. Preview with --dry-run.",
+          maxArgs: 0,
+          flags: [
+            {
+              name: "dry-run",
+              type: "boolean",
+              description: "list what would be removed, remove nothing",
+            },
+            {
+              name: "force",
+              short: "f",
+              type: "boolean",
+              description: "do not ask for confirmation",
+            },
+            json,
+          ],
+          load: command("./data_gc.ts"),
+        },
       ],
     },
     {

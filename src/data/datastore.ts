@@ -465,24 +465,7 @@ export class RunWrites {
     const byAge = policy.maxAgeMs !== undefined ||
       newest.lifetimeMs !== undefined;
     if (policy.keep === undefined && !byAge) return [];
-    const dir = join(this.modelDir, instance);
-    const versions: VersionAge[] = listVersions(dir).map((version) => {
-      if (!byAge) return { version, createdMs: NaN };
-      const meta = readMeta(dir, version) as
-        | (DataMeta & { lifetime?: unknown })
-        | undefined;
-      let own: number | undefined;
-      try {
-        own = lifetimeMs(meta?.lifetime, instance);
-      } catch {
-        own = undefined; // an old version with an unknown lifetime never expires
-      }
-      return {
-        version,
-        createdMs: meta ? Date.parse(meta.createdAt) : NaN,
-        lifetimeMs: own,
-      };
-    });
+    const versions = versionAges(join(this.modelDir, instance), byAge);
     for (const s of this.#staged) {
       if (s.sealed && s.instance === instance) {
         versions.push({
@@ -524,6 +507,31 @@ export class RunWrites {
     this.#staged = [];
     this.#handles = [];
   }
+}
+
+/**
+ * The committed versions of the instance at `dir` with, when `byAge`, when
+ * each was written and its own duration lifetime (from its meta.json; an
+ * unreadable one has an unknown age, an unknown lifetime never expires).
+ */
+export function versionAges(dir: string, byAge: boolean): VersionAge[] {
+  return listVersions(dir).map((version) => {
+    if (!byAge) return { version, createdMs: NaN };
+    const meta = readMeta(dir, version) as
+      | (DataMeta & { lifetime?: unknown })
+      | undefined;
+    let own: number | undefined;
+    try {
+      own = lifetimeMs(meta?.lifetime, meta?.name ?? "");
+    } catch {
+      own = undefined;
+    }
+    return {
+      version,
+      createdMs: meta ? Date.parse(meta.createdAt) : NaN,
+      lifetimeMs: own,
+    };
+  });
 }
 
 /**

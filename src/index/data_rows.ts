@@ -19,7 +19,7 @@ interface ModelRef {
 }
 
 /** The definitions to list data of, in file order: the target, or every valid one (lazily). */
-async function modelsFor(
+export async function modelsFor(
   repo: Repo,
   target?: string,
 ): Promise<Iterable<ModelRef> | AsyncIterable<ModelRef>> {
