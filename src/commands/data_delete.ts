@@ -1,4 +1,5 @@
 import type { CommandContext } from "../cli/command_types.ts";
+import { positiveIntFlag } from "../cli/args.ts";
 import { ExitCode, SwampError } from "../cli/errors.ts";
 import { confirmed } from "../cli/confirm.ts";
 import { eprintln, printJson, println } from "../cli/output.ts";
@@ -22,15 +23,9 @@ import { join } from "../util/path.ts";
 export async function run(ctx: CommandContext): Promise<number> {
   const [target, instance] = ctx.args.positionals;
   checkInstanceName(instance);
-  const raw = ctx.args.flags.version as string | undefined;
-  const version = raw === undefined ? undefined : Number(raw);
-  if (version !== undefined && (!Number.isInteger(version) || version < 1)) {
-    throw new SwampError(
-      "usage",
-      `--version must be a positive whole number, got '${raw}'`,
-      { flag: "version" },
-    );
-  }
+  const version = ctx.args.flags.version === undefined
+    ? undefined
+    : positiveIntFlag(ctx.args, "version", 1);
   const repo = await openRepo(ctx.cwd);
   const { definition: d } = await findDefinition(repo, target);
   const store = storeOf(repo);
