@@ -22,7 +22,11 @@ async function get(repo: string, name: string) {
 }
 
 /** Rewrites the indexed doc of `file` (relative to models/) without touching the file. */
-function tamperDoc(repo: string, file: string, edit: (d: any) => void): void {
+function tamperDoc(
+  repo: string,
+  file: string,
+  edit: (d: Record<string, unknown>) => void,
+): void {
   const db = new DatabaseSync(join(repo, ".swamp", "index.db"));
   try {
     const row = db.prepare("select doc from defs where file = ?").get(file) as
