@@ -2,7 +2,12 @@ import type { CommandContext } from "../cli/command_types.ts";
 import { confirmed } from "../cli/confirm.ts";
 import { ExitCode } from "../cli/errors.ts";
 import { eprintln, printJson, println, table } from "../cli/output.ts";
-import { modelDataDir, readMeta, RunWrites } from "../data/datastore.ts";
+import {
+  listInstances,
+  modelDataDir,
+  readMeta,
+  RunWrites,
+} from "../data/datastore.ts";
 import { type InstancePlan, planInstance } from "../data/gc.ts";
 import { withDefinitionLock } from "../data/lock.ts";
 import { recoverModel, settleJournal, storeOf } from "../data/recovery.ts";
@@ -20,19 +25,6 @@ interface ModelPlan {
   instances: InstancePlan[];
 }
 
-/** Instance directories of a model (not its hidden staging). */
-function instancesOf(modelDir: string): string[] {
-  const names: string[] = [];
-  try {
-    for (const e of Deno.readDirSync(modelDir)) {
-      if (e.isDirectory && !e.name.startsWith(".")) names.push(e.name);
-    }
-  } catch {
-    // no data
-  }
-  return names.sort();
-}
-
 /**
  * Every model's plan, one model at a time (definitions in file order, read
  * lazily from the index): no more than one model's instances and one
@@ -42,7 +34,7 @@ async function* plans(repo: Repo, now: number): AsyncGenerator<ModelPlan> {
   for await (const d of await modelsFor(repo)) {
     const dir = modelDataDir(repo.dataDir, d.type, d.id);
     const instances: InstancePlan[] = [];
-    for (const name of instancesOf(dir)) {
+    for (const name of listInstances(dir)) {
       const p = planInstance(join(dir, name), name, now);
       if (p) instances.push(p);
     }
@@ -111,26 +103,17 @@ export async function run(ctx: CommandContext): Promise<number> {
     return ExitCode.ok;
   }
 
-  // Counted first (nothing removed), so the question names a number.
-  let pending = 0;
-  for await (const m of plans(repo, now)) pending += m.instances.length;
-  if (pending === 0) {
-    if (ctx.json) {
-      printJson({
-        dataEntriesExpired: 0,
-        versionsDeleted: 0,
-        bytesReclaimed: 0,
-        expiredEntries: [],
-      });
-    } else println("nothing to collect");
-    return ExitCode.ok;
-  }
-  const question = `collect ${pending} data item${
-    pending === 1 ? "" : "s"
-  } (swamp data gc --dry-run lists them)`;
-  if (!await confirmed(ctx, question)) {
-    eprintln("nothing collected");
-    return ExitCode.ok;
+  if (ctx.args.flags.force !== true) {
+    // Counted first (nothing removed), so the question names a number.
+    let pending = 0;
+    for await (const m of plans(repo, now)) pending += m.instances.length;
+    const question = `collect ${pending} data item${
+      pending === 1 ? "" : "s"
+    } (swamp data gc --dry-run lists them)`;
+    if (pending > 0 && !await confirmed(ctx, question)) {
+      eprintln("nothing collected");
+      return ExitCode.ok;
+    }
   }
 
   const done: ReturnType<typeof entry>[] = [];
@@ -152,7 +135,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       }, store);
       const removed: InstancePlan[] = [];
       let bytes = 0;
-      for (const name of instancesOf(planned.dir)) {
+      for (const name of listInstances(planned.dir)) {
         const dir = join(planned.dir, name);
         const p = planInstance(dir, name, now);
         if (!p) continue;
@@ -179,7 +162,8 @@ export async function run(ctx: CommandContext): Promise<number> {
       bytesReclaimed,
       expiredEntries: done,
     });
-  } else {
+  } else if (!done.length) println("nothing to collect");
+  else {
     println(
       `collected ${versionsDeleted} version${
         versionsDeleted === 1 ? "" : "s"

@@ -10,7 +10,12 @@ import {
   readMeta,
   versionAges,
 } from "./datastore.ts";
-import { lifetimeMs, retentionPolicy, versionsToPrune } from "./retention.ts";
+import {
+  lifetimeMs,
+  type RetentionPolicy,
+  retentionPolicy,
+  versionsToPrune,
+} from "./retention.ts";
 
 /** The versions of one instance that gc removes, and why. */
 export interface InstancePlan {
@@ -36,7 +41,7 @@ export function planInstance(
     | undefined;
   if (!meta) return undefined; // unreadable: `doctor data` reports it
   let own: number | undefined;
-  let policy = {};
+  let policy: RetentionPolicy;
   try {
     own = lifetimeMs(meta.lifetime, instance);
     policy = retentionPolicy(meta.garbageCollection, instance);
@@ -52,18 +57,19 @@ export function planInstance(
       reason: `lifetime ${JSON.stringify(meta.lifetime)} has passed`,
     };
   }
-  const p = policy as { keep?: number; maxAgeMs?: number };
-  const byAge = p.maxAgeMs !== undefined || own !== undefined;
-  if (p.keep === undefined && !byAge) return undefined;
-  const prunes = versionsToPrune(versionAges(dir, byAge), p, now);
+  const byAge = policy.maxAgeMs !== undefined || own !== undefined;
+  if (policy.keep === undefined && !byAge) return undefined;
+  const prunes = versionsToPrune(versionAges(dir, byAge), policy, now);
   if (prunes.length === 0) return undefined;
   return {
     instance,
     expired: false,
     versions: prunes,
-    reason: p.keep !== undefined
-      ? `garbageCollection keeps ${p.keep} version${p.keep === 1 ? "" : "s"}`
-      : p.maxAgeMs !== undefined
+    reason: policy.keep !== undefined
+      ? `garbageCollection keeps ${policy.keep} version${
+        policy.keep === 1 ? "" : "s"
+      }`
+      : policy.maxAgeMs !== undefined
       ? `garbageCollection ${JSON.stringify(meta.garbageCollection)}`
       : "their own lifetimes have passed",
   };

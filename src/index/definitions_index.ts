@@ -244,6 +244,16 @@ function putRows(db: DatabaseSync, rows: Row[]): void {
 }
 
 /**
+ * Whether a file with this mtime and size is still the one its row was made
+ * from (and the row's mtime was not "check again": recent when recorded).
+ */
+const asIndexed = (
+  row: { mtime: number; size: number },
+  mtime: number,
+  size: number,
+) => row.mtime !== -1 && mtime === row.mtime && size === row.size;
+
+/**
  * Rows of `rows` whose file changed since it was indexed (size or mtime, or
  * an mtime that was recent then), read again. A file edited in place keeps
  * its directory's mtime, so `sync` does not see it; what is about to be
@@ -258,7 +268,7 @@ async function reread(repo: Repo, rows: Row[]): Promise<Row[]> {
   for (const [i, r] of rows.entries()) {
     const [mtime, , size] = st.slice(4 * i, 4 * i + 3);
     if (mtime === MISSING) continue; // gone: its directory changed, the next sync drops it
-    if (r.mtime !== -1 && mtime === r.mtime && size === r.size) continue;
+    if (asIndexed(r, mtime, size)) continue;
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(join(repo.definitionsDir, r.file));
@@ -445,18 +455,17 @@ export async function definitionIndex(
       ).get(file.slice(prefix.length)) as
         | { mtime: number; size: number; doc: string | null }
         | undefined;
-      if (!r || r.mtime === -1 || r.doc === null) return undefined;
+      if (!r || r.doc === null) return undefined;
       let info: Deno.FileInfo;
       try {
         info = Deno.statSync(file);
       } catch {
         return undefined;
       }
-      if (
-        !info.isFile || info.size !== r.size ||
-        (info.mtime?.getTime() ?? -1) !== r.mtime
-      ) return undefined;
-      return JSON.parse(r.doc) as Definition;
+      return info.isFile &&
+          asIndexed(r, info.mtime?.getTime() ?? -1, info.size)
+        ? JSON.parse(r.doc) as Definition
+        : undefined;
     },
     note(stored) {
       const prefix = repo.definitionsDir + "/";
